@@ -1,0 +1,149 @@
+/**
+ * The engine's face towards the API routes (cf. moby router/<area>/backend.go). Routes call
+ * only this; api/server/compat turns the model into wire JSON. Errors are lib/errdefs classes.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Container, ContainerConfig, HostConfig, ContainerStatus } from './model.ts';
+import type { ImageRecord, DeleteItem, HistoryItem, GraphDriverData, ImportOptions } from '../image/index.ts';
+
+export interface CreateContainerRequest {
+  name?: string;
+  /** Docker's create body: Config fields at the top level, plus HostConfig and NetworkingConfig. */
+  config: Partial<ContainerConfig>;
+  hostConfig: Partial<HostConfig>;
+  networkingConfig?: { EndpointsConfig?: Record<string, unknown> };
+}
+
+export interface ListContainersOptions {
+  all: boolean;
+  limit: number;
+  size: boolean;
+  /** Parsed `filters` (status, name, id, label, ancestor, exited, before, since…). */
+  filters: Record<string, string[]>;
+}
+
+/** A container with what the engine computes on the fly. */
+export interface ContainerView {
+  container: Container;
+  status: ContainerStatus;
+  imageName: string;
+  sizeRw?: number;
+  sizeRootFs?: number;
+  graphDriver: GraphDriverData;
+}
+
+export interface LogsOptions {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** Unix seconds (float) or 0. */
+  since: number;
+  until: number;
+  timestamps: boolean;
+  /** 'all' or a count. */
+  tail: number | 'all';
+}
+
+export interface LogEntry { stream: 'stdout' | 'stderr'; time: string; line: Buffer }
+
+export interface AttachOptions {
+  stream: boolean;
+  logs: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string;
+}
+
+/** The hijacked-connection side of an attach: the route pumps the socket through this. */
+export interface AttachStreams {
+  tty: boolean;
+  /** Output to the client: stream 1/2 (multiplexed by the route unless TTY). */
+  onOutput(cb: (stream: 1 | 2, data: Buffer) => void): void;
+  /** Resolves when the attach ends (container exit, detach, or close). */
+  done: Promise<{ detached: boolean }>;
+  writeStdin(data: Buffer): void;
+  closeStdin(): void;
+  close(): void;
+}
+
+export interface EngineEvent {
+  Type: 'container' | 'image' | 'volume' | 'network' | 'daemon';
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: 'local';
+  time: number;
+  timeNano: number;
+}
+
+export interface SystemInfo {
+  id: string;
+  containers: number;
+  running: number;
+  paused: number;
+  stopped: number;
+  images: number;
+  dataRoot: string;
+  execRoot: string;
+  cgroupDriver: string;
+  cgroupVersion: '1' | '2';
+  runtimes: Record<string, { path: string }>;
+  defaultRuntime: string;
+  debug: boolean;
+  liveRestore: boolean;
+  kernelVersion: string;
+  operatingSystem: string;
+  ncpu: number;
+  memTotal: number;
+  name: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  loggingDriver: string;
+  initPath: string;
+  serverVersion: string;
+  labels: string[];
+  experimental: boolean;
+}
+
+export interface EngineBackend {
+  // system
+  info(): Promise<SystemInfo>;
+  diskUsage(): Promise<{ layersSize: number; images: ImageRecord[]; containers: ContainerView[]; imageContainers: Map<string, number> }>;
+  subscribeEvents(opts: { since?: number; until?: number; filters: Record<string, string[]> }, cb: (e: EngineEvent) => void): () => void;
+
+  // containers
+  createContainer(req: CreateContainerRequest): Promise<{ id: string; warnings: string[] }>;
+  listContainers(opts: ListContainersOptions): Promise<ContainerView[]>;
+  /** By name (with or without `/`), full ID or unique prefix. NotFoundError `No such container: <ref>`. */
+  inspectContainer(ref: string, size: boolean): Promise<ContainerView>;
+  startContainer(ref: string, detachKeys?: string): Promise<void>;
+  stopContainer(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  restartContainer(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  killContainer(ref: string, signal?: string): Promise<void>;
+  pauseContainer(ref: string): Promise<void>;
+  unpauseContainer(ref: string): Promise<void>;
+  /** condition: 'not-running' (default), 'next-exit', 'removed'. Resolves with the exit code. */
+  waitContainer(ref: string, condition: string, signal?: AbortSignal): Promise<{ StatusCode: number; Error?: { Message: string } }>;
+  /** Resolves once the wait is registered (the CLI opens wait before start). */
+  removeContainer(ref: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
+  renameContainer(ref: string, newName: string): Promise<void>;
+  topContainer(ref: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  logs(ref: string, opts: LogsOptions, signal: AbortSignal): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }>;
+  attachContainer(ref: string, opts: AttachOptions): Promise<AttachStreams>;
+  resizeContainer(ref: string, height: number, width: number): Promise<void>;
+  pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
+  exportContainer(ref: string, out: Writable): Promise<void>;
+
+  // images
+  listImages(): Promise<ImageRecord[]>;
+  inspectImage(ref: string): Promise<{ image: ImageRecord; graphDriver: GraphDriverData }>;
+  imageHistory(ref: string): Promise<HistoryItem[]>;
+  tagImage(source: string, repo: string, tag: string): Promise<void>;
+  removeImage(ref: string, opts: { force: boolean; noPrune: boolean }): Promise<DeleteItem[]>;
+  loadImages(input: Readable, onProgress: (line: string) => void): Promise<string[]>;
+  saveImages(refs: string[], out: Writable): Promise<void>;
+  importImage(input: Readable, opts: ImportOptions): Promise<string>;
+  pruneImages(opts: { all: boolean; filters: Record<string, string[]> }): Promise<{ deleted: DeleteItem[]; spaceReclaimed: number }>;
+  /** Image IDs used by at least one container (for `images` filters and `system df`). */
+  imagesInUse(): Promise<Map<string, number>>;
+}

@@ -1,0 +1,84 @@
+/**
+ * image: content-addressed blobs, the overlay layer store, image records and references,
+ * load/save/import/export. Implementation: see store.ts etc. (owned by the image work).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ImageConfig, ImageRunConfig } from '../oci/index.ts';
+
+export interface ImageRecord {
+  /** `sha256:<hex>` = digest of the config blob. */
+  id: string;
+  config: ImageConfig;
+  /** `name:tag` in Docker's familiar form (`busybox:1.35`, `myreg:5000/a/b:v1`). */
+  repoTags: string[];
+  /** `name@sha256:…` */
+  repoDigests: string[];
+  /** Sum of the uncompressed layer sizes. */
+  size: number;
+  /** `sha256:…` of the parent image (builds/commits), or ''. */
+  parent: string;
+  /** RFC 3339, or undefined if never tagged since load. */
+  lastTagTime?: string;
+  /** Chain ID of the top layer, undefined for an image without layers. */
+  topLayer?: string;
+}
+
+export interface GraphDriverData {
+  LowerDir?: string;
+  MergedDir: string;
+  UpperDir: string;
+  WorkDir: string;
+}
+
+export interface DeleteItem { Untagged?: string; Deleted?: string }
+
+export interface HistoryItem { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }
+
+export interface ImportOptions {
+  repo?: string;
+  tag?: string;
+  message?: string;
+  /** Parsed `-c` changes (Dockerfile instructions already applied to a config). */
+  config?: Partial<ImageRunConfig>;
+}
+
+export interface ImageService {
+  /** By `name[:tag]`, `name@digest`, full or short (unique prefix) ID. NotFoundError `No such image: <ref>`. */
+  get(ref: string): Promise<ImageRecord>;
+  list(): Promise<ImageRecord[]>;
+  tag(source: string, target: string): Promise<void>;
+  /**
+   * rmi. `usedBy(imageId)` returns the short ID of a container using it (for Docker's conflict message) or undefined.
+   */
+  remove(ref: string, opts: { force: boolean; noPrune: boolean }, usedBy: (imageId: string) => { id: string; running: boolean } | undefined): Promise<DeleteItem[]>;
+  /** docker load: a docker-archive or OCI layout tar (optionally gzip'd). Returns Docker's lines: `Loaded image: busybox:1.35` / `Loaded image ID: sha256:…`. */
+  load(input: Readable, onProgress?: (line: string) => void): Promise<string[]>;
+  /** docker save: a tar that is both a docker-archive and an OCI layout. */
+  save(refs: string[], out: Writable): Promise<void>;
+  /** docker import: one-layer image from a rootfs tar (optionally compressed). Returns the image ID. */
+  importRootfs(input: Readable, opts: ImportOptions): Promise<string>;
+  history(ref: string): Promise<HistoryItem[]>;
+  /** Remove dangling (or, with all, unused) images. */
+  prune(opts: { all: boolean; filters: Record<string, string[]> }, inUse: Set<string>): Promise<{ deleted: DeleteItem[]; spaceReclaimed: number }>;
+  /** Bytes used by layers on disk, shared ones counted once. */
+  diskUsage(): Promise<{ layersSize: number }>;
+
+  // A container's read-write layer on top of an image (or empty for `scratch`).
+  createRwLayer(containerId: string, imageId: string | null): Promise<void>;
+  /** Mount the overlay (idempotent); returns the merged dir. */
+  mountRwLayer(containerId: string): Promise<string>;
+  unmountRwLayer(containerId: string): Promise<void>;
+  removeRwLayer(containerId: string): Promise<void>;
+  graphDriverData(containerId: string): Promise<GraphDriverData>;
+  imageGraphDriverData(imageId: string): Promise<GraphDriverData>;
+  rwLayerSize(containerId: string): Promise<number>;
+  /** docker export: the merged filesystem as one tar. */
+  exportRwLayer(containerId: string, out: Writable): Promise<void>;
+}
+
+export interface ImageServiceOptions {
+  /** The daemon's data root; the store lives in <root>/image and <root>/overlay2. */
+  root: string;
+}
+
+export { createImageService } from './service.ts';

@@ -1,0 +1,111 @@
+/**
+ * runtime: OCI spec generation and the conmon + runc driver. Knows nothing of images:
+ * it gets a rootfs path. Implementation files are private to this module.
+ */
+import type { Spec } from '../oci/index.ts';
+
+/** What the engine asks for, in neutral terms; buildSpec turns it into config.json. */
+export interface SpecOptions {
+  id: string;
+  rootfs: string;
+  readonlyRootfs: boolean;
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** Docker's `-u`: `name`, `uid`, `uid:gid`, `name:group`; resolved against rootfs /etc/passwd and /etc/group. */
+  user: string;
+  groupAdd: string[];
+  hostname: string;
+  domainname: string;
+  tty: boolean;
+  consoleSize?: { height: number; width: number };
+  /** Path of a network namespace to join; undefined = new netns (loopback only); 'host' = share the host's. */
+  netns: string | 'host' | undefined;
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  noNewPrivileges: boolean;
+  ulimits: { Name: string; Soft: number; Hard: number }[];
+  sysctls: Record<string, string>;
+  /** Extra mounts (binds of hosts/hostname/resolv.conf, volumes, tmpfs), already resolved to host paths. */
+  mounts: { destination: string; source: string; type: 'bind' | 'tmpfs'; options: string[] }[];
+  shmSize: number;
+  /** --init: path of the init binary on the host (tini-static), bind-mounted as /sbin/docker-init. */
+  initPath?: string;
+  cgroupsPath: string;
+  resources: {
+    memory?: number; memoryReservation?: number; memorySwap?: number; oomKillDisable?: boolean;
+    cpuShares?: number; cpuQuota?: number; cpuPeriod?: number; cpusetCpus?: string; cpusetMems?: string;
+    pidsLimit?: number; blkioWeight?: number;
+  };
+  devices: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
+  oomScoreAdj: number;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+}
+
+export interface RuntimeConfig {
+  /** Name → path of an OCI runtime binary (`runc` → /usr/sbin/runc). */
+  runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
+  defaultRuntime: string;
+  /** Exec root (tmpfs), e.g. /run/berth: bundles in <execRoot>/c/<id>, exit files in <execRoot>/exits. */
+  execRoot: string;
+  conmonPath?: string;
+}
+
+export interface CreateOptions {
+  id: string;
+  name: string;
+  spec: Spec;
+  runtime: string;
+  tty: boolean;
+  /** Keep stdin open for attach (-i). */
+  openStdin: boolean;
+  /** conmon's k8s-file log (the staging file the engine converts to json-file). */
+  logPath: string;
+  /** Upper bound for the staging log, bytes (conmon --log-size-max). */
+  logSizeMax?: number;
+  /** Directory that survives for the container's lifetime (conmon --persist-dir: exit, oom files). */
+  persistDir: string;
+}
+
+export interface ExitInfo { exitCode: number; oomKilled: boolean; finishedAt: Date }
+
+export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+/** A live attach to a container's stdio through conmon's socket. */
+export interface AttachSession {
+  /** stream 1 = stdout, 2 = stderr (TTY output comes as stdout). */
+  onData(cb: (stream: 1 | 2, data: Buffer) => void): void;
+  onClose(cb: () => void): void;
+  write(data: Buffer): void;
+  closeStdin(): void;
+  close(): void;
+}
+
+export interface RuntimeDriver {
+  /** conmon + `runtime create`: writes the bundle, returns once the container process exists. */
+  create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }>;
+  start(id: string): Promise<void>;
+  kill(id: string, signal: string, all?: boolean): Promise<void>;
+  /** `runtime delete --force` and remove the bundle. Idempotent. */
+  delete(id: string): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  state(id: string): Promise<{ status: RuntimeStatus; pid: number } | undefined>;
+  /** Host PIDs of every process in the container. */
+  pids(id: string): Promise<number[]>;
+  attach(id: string, opts: { stdin: boolean }): Promise<AttachSession>;
+  resize(id: string, rows: number, cols: number): Promise<void>;
+  /** Is the conmon with this pid still alive (and really conmon for this id)? */
+  monitorAlive(id: string, conmonPid: number): boolean;
+  /** Read the exit recorded by conmon for id, if any (consumes nothing). */
+  readExit(id: string): Promise<ExitInfo | undefined>;
+  /** Call cb for every exit file, now (pending ones) and as they appear. */
+  watchExits(cb: (id: string, exit: ExitInfo) => void): void;
+  close(): void;
+}
+
+export { buildSpec } from './spec.ts';
+export { createConmonDriver } from './conmon.ts';
+export type { Spec };
