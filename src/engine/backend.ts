@@ -103,6 +103,8 @@ export interface SystemInfo {
   serverVersion: string;
   labels: string[];
   experimental: boolean;
+  /** Versions of the helpers berth runs (runc, conmon, docker-init), for /version and info. */
+  components?: { name: string; version: string; commit: string }[];
 }
 
 export interface EngineBackend {
@@ -122,9 +124,12 @@ export interface EngineBackend {
   killContainer(ref: string, signal?: string): Promise<void>;
   pauseContainer(ref: string): Promise<void>;
   unpauseContainer(ref: string): Promise<void>;
-  /** condition: 'not-running' (default), 'next-exit', 'removed'. Resolves with the exit code. */
+  /**
+   * condition: 'not-running' (default), 'next-exit', 'removed'. Resolves with the exit code.
+   * Registers the waiter synchronously, before its first `await` (the CLI opens wait before start; the route
+   * sends the response headers one event-loop turn later).
+   */
   waitContainer(ref: string, condition: string, signal?: AbortSignal): Promise<{ StatusCode: number; Error?: { Message: string } }>;
-  /** Resolves once the wait is registered (the CLI opens wait before start). */
   removeContainer(ref: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void>;
   renameContainer(ref: string, newName: string): Promise<void>;
   topContainer(ref: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>;

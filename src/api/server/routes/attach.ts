@@ -1,0 +1,71 @@
+/**
+ * POST /containers/{id}/attach: take over the connection. With `Upgrade: tcp` answer `101 UPGRADED`,
+ * otherwise `200 OK`, then raw bytes both ways: stdin from the socket into the backend's AttachStreams,
+ * output to the socket (stdcopy-framed unless TTY). The client half-closes after its stdin ends; we close
+ * the container's stdin then and keep sending output until the attach is done.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { AttachOptions, AttachStreams } from '../../../engine/index.ts';
+import { stdcopy } from '../../../lib/index.ts';
+import { errorMessage, httpStatus } from '../errors.ts';
+import { boolValue, type HijackCtx } from '../http.ts';
+import { versionAtLeast } from '../version.ts';
+
+export async function attach(ctx: HijackCtx): Promise<void> {
+  const { socket, query: q, upgrade } = ctx;
+  const opts: AttachOptions = {
+    stream: boolValue(q, 'stream'),
+    logs: boolValue(q, 'logs'),
+    stdin: boolValue(q, 'stdin'),
+    stdout: boolValue(q, 'stdout'),
+    stderr: boolValue(q, 'stderr'),
+  };
+  const dk = q.get('detachKeys');
+  if (dk) opts.detachKeys = dk;
+  if (upgrade) socket.pause();
+
+  let streams: AttachStreams;
+  try {
+    streams = await ctx.backend.attachContainer(ctx.params[0]!, opts);
+  } catch (err) {
+    const status = httpStatus(err);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n${errorMessage(err)}\r\n`);
+    return;
+  }
+
+  const tty = streams.tty;
+  const ct = !tty && versionAtLeast(ctx.version, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';
+  socket.write(upgrade
+    ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${ct}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
+    : `HTTP/1.1 200 OK\r\nContent-Type: ${ct}\r\n\r\n`);
+
+  let open = true;
+  streams.onOutput((stream, data) => {
+    if (!open || data.length === 0) return;
+    socket.write(tty ? data : stdcopy.frame(stream, data));
+  });
+
+  socket.on('error', () => {});
+  socket.once('close', () => {
+    if (!open) return;
+    open = false;
+    streams.close();
+  });
+
+  if (upgrade) {
+    if (opts.stdin) {
+      if (ctx.head.length) streams.writeStdin(ctx.head);
+      socket.on('data', (d: Buffer) => streams.writeStdin(d));
+      socket.once('end', () => streams.closeStdin());
+    } else {
+      socket.on('data', () => {});
+    }
+    socket.resume();
+  }
+
+  await streams.done.catch(() => ({ detached: false }));
+  if (open) {
+    open = false;
+    socket.end();
+  }
+}
