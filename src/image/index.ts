@@ -1,6 +1,9 @@
 /**
  * image: content-addressed blobs, the overlay layer store, image records and references,
- * load/save/import/export. Implementation: see store.ts etc. (owned by the image work).
+ * load/save/import/export. Implementation: service.ts composes content-store.ts (blobs),
+ * layer-store.ts (overlay2 layers, rw layers, mounts), image-store.ts (imagedb, repositories.json),
+ * archive.ts (docker-archive / OCI layout in and out), layer-apply.ts + tar-parser.ts (applying
+ * layer tars, run in a worker by layer-unpack.ts) and reference.ts (Docker reference grammar).
  */
 import type { Readable, Writable } from 'node:stream';
 import type { ImageConfig, ImageRunConfig } from '../oci/index.ts';

@@ -139,7 +139,9 @@ async function load(ctx: Ctx): Promise<void> {
   };
   try {
     const lines = await ctx.backend.loadImages(ctx.req, (line) => {
-      if (line.startsWith('Loaded image')) { sent.add(line); emit({ stream: `${line}\n` }); }
+      // Progress ("Loading layer …") is a status line, shown only when not quiet; everything else
+      // (`Loaded image: …`, `The image … already exists, renaming …`) is a stream line, sent once.
+      if (!line.startsWith('Loading layer')) { sent.add(line); emit({ stream: `${line}\n` }); }
       else if (!quiet) emit({ status: line });
     });
     for (const l of lines) if (!sent.has(l)) emit({ stream: `${l}\n` });

@@ -1,0 +1,617 @@
+/** The image service: composes the content store, layer store and image store (see index.ts). */
+import { rmSync, existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  ConflictError, InvalidArgumentError, KeyedMutex, NotFoundError, SystemError, shortId, log,
+} from '../lib/index.ts';
+import { MediaType, type ImageConfig, type ImageRunConfig } from '../oci/index.ts';
+import type {
+  DeleteItem, GraphDriverData, HistoryItem, ImageRecord, ImageService, ImageServiceOptions, ImportOptions,
+} from './index.ts';
+import { ContentStore } from './content-store.ts';
+import { LayerStore, chainIdOf, dirSize, isMountPoint, mountOverlay, unmount, type BlobInfo } from './layer-store.ts';
+import { ImageStore, noSuchImage, parseConfig, type StoredImage } from './image-store.ts';
+import { spoolArchive, maybeGunzip, writeTar, type ArchiveImage, type Spooled, type SaveEntry } from './archive.ts';
+import { UnpackWorker, detectCompression, readHead } from './layer-unpack.ts';
+import { familiarName, familiarString, fullString, parseNormalizedNamed, parseTagged, isValidTag, type Reference } from './reference.ts';
+
+const GO_ZERO_UNIX = -62135596800;
+
+function mediaTypeFor(file: string): string {
+  const c = detectCompression(readHead(file));
+  return c === 'gzip' ? MediaType.OciLayerGzip : c === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
+}
+
+function unixOf(t: string | undefined): number {
+  if (!t) return GO_ZERO_UNIX;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? GO_ZERO_UNIX : Math.floor(ms / 1000);
+}
+
+/** A full container.Config as Go marshals it (import writes these). */
+function fullRunConfig(c: Partial<ImageRunConfig> = {}): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    Hostname: c.Hostname ?? '', Domainname: c.Domainname ?? '', User: c.User ?? '',
+    AttachStdin: false, AttachStdout: false, AttachStderr: false,
+  };
+  if (c.ExposedPorts && Object.keys(c.ExposedPorts).length) o.ExposedPorts = c.ExposedPorts;
+  Object.assign(o, { Tty: false, OpenStdin: false, StdinOnce: false, Env: c.Env ?? null, Cmd: c.Cmd ?? null });
+  if (c.Healthcheck) o.Healthcheck = c.Healthcheck;
+  if (c.ArgsEscaped) o.ArgsEscaped = true;
+  Object.assign(o, {
+    Image: c.Image ?? '', Volumes: c.Volumes ?? null, WorkingDir: c.WorkingDir ?? '', Entrypoint: c.Entrypoint ?? null,
+    OnBuild: c.OnBuild ?? null, Labels: c.Labels ?? null,
+  });
+  if (c.StopSignal) o.StopSignal = c.StopSignal;
+  if (c.Shell?.length) o.Shell = c.Shell;
+  return o;
+}
+
+class Service implements ImageService {
+  readonly root: string;
+  readonly content: ContentStore;
+  readonly layers: LayerStore;
+  readonly images: ImageStore;
+  readonly #lock = new KeyedMutex();
+
+  constructor(root: string) {
+    this.root = root;
+    this.content = new ContentStore(join(root, 'image'));
+    this.layers = new LayerStore(root);
+    this.images = new ImageStore(root);
+  }
+
+  async init(): Promise<void> {
+    this.content.init();
+    await this.layers.init();
+    this.images.init();
+  }
+
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#lock.run('store', fn);
+  }
+
+  #find(ref: string): StoredImage {
+    const img = this.images.resolve(ref);
+    if (!img) throw noSuchImage(ref);
+    return img;
+  }
+
+  #record(img: StoredImage): ImageRecord {
+    const refs = this.images.refsOf(img.id);
+    const top = img.chain.at(-1);
+    let size = 0;
+    for (const c of img.chain) size += this.layers.get(c)?.size ?? 0;
+    const r: ImageRecord = {
+      id: img.id,
+      config: img.config,
+      repoTags: refs.filter((x) => x.tag !== undefined).map(familiarString),
+      repoDigests: refs.filter((x) => x.digest !== undefined).map(familiarString),
+      size,
+      parent: img.parent,
+    };
+    if (img.lastTagTime) r.lastTagTime = img.lastTagTime;
+    if (top) r.topLayer = top;
+    return r;
+  }
+
+  async get(ref: string): Promise<ImageRecord> {
+    return this.#record(this.#find(ref));
+  }
+
+  async list(): Promise<ImageRecord[]> {
+    return [...this.images.images.values()].map((i) => this.#record(i));
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    await this.#locked(async () => {
+      const img = this.#find(source);
+      const ref = parseTagged(target);
+      if (ref.digest !== undefined) throw new InvalidArgumentError('refusing to create a tag with a digest reference');
+      if (ref.name === 'docker.io/library/scratch') throw new InvalidArgumentError("'scratch' is a reserved name");
+      this.images.refs.set(fullString(ref), img.id);
+      await this.images.saveRefs();
+      await this.images.setLastTagTime(img.id, new Date().toISOString());
+    });
+  }
+
+  // ---- rmi ------------------------------------------------------------------------------------
+  async remove(ref: string, opts: { force: boolean; noPrune: boolean }, usedBy: (imageId: string) => { id: string; running: boolean } | undefined): Promise<DeleteItem[]> {
+    return this.#locked(() => this.#remove(ref, opts, usedBy));
+  }
+
+  async #remove(ref: string, opts: { force: boolean; noPrune: boolean }, usedBy: (imageId: string) => { id: string; running: boolean } | undefined): Promise<DeleteItem[]> {
+    const img = this.#find(ref);
+    const id = img.id;
+    const records: DeleteItem[] = [];
+    let repoRefs = this.images.refsOf(id);
+    const byId = id.startsWith('sha256:' + ref) || id.startsWith(ref);
+    let removedRepositoryRef = false;
+    if (!byId) {
+      const parsed = parseTagged(ref);
+      if (!opts.force && isSingleReference(repoRefs)) {
+        const c = usedBy(id);
+        if (c) throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(c.id)} is using its referenced image ${shortId(id)}`);
+      }
+      if (this.images.refs.get(fullString(parsed)) !== id) throw noSuchImage(ref);
+      this.images.refs.delete(fullString(parsed));
+      records.push({ Untagged: familiarString(parsed) });
+      repoRefs = this.images.refsOf(id);
+      if (parsed.digest === undefined) {
+        // the last tag of a repository takes that repository's digest references with it
+        if (!repoRefs.some((r) => r.digest === undefined && r.name === parsed.name)) {
+          for (const r of repoRefs.filter((x) => x.digest !== undefined && x.name === parsed.name)) {
+            this.images.refs.delete(fullString(r));
+            records.push({ Untagged: familiarString(r) });
+          }
+          repoRefs = this.images.refsOf(id);
+        }
+      }
+      await this.images.saveRefs();
+      if (repoRefs.length > 0) return records;
+      removedRepositoryRef = true;
+    } else if (isSingleReference(repoRefs)) {
+      const conflict = this.#conflict(id, opts.force ? HARD : HARD | STOPPED, usedBy);
+      if (conflict) throw conflict;
+      for (const r of repoRefs) {
+        this.images.refs.delete(fullString(r));
+        records.push({ Untagged: familiarString(r) });
+      }
+      await this.images.saveRefs();
+    }
+    await this.#deleteHelper(id, records, opts.force, !opts.noPrune, removedRepositoryRef, usedBy);
+    return records;
+  }
+
+  #conflict(id: string, mask: number, usedBy: (imageId: string) => { id: string; running: boolean } | undefined): ConflictError | undefined {
+    const fail = (hard: boolean, msg: string) => new ConflictError(`conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${msg}`);
+    if (mask & CHILD && this.images.children(id).length > 0) return fail(true, 'image has dependent child images');
+    const c = usedBy(id);
+    if (mask & RUNNING && c?.running) return fail(true, `image is being used by running container ${shortId(c.id)}`);
+    if (mask & REFERENCED && this.images.refsOf(id).length > 0) return fail(false, 'image is referenced in multiple repositories');
+    if (mask & STOPPED && c && !c.running) return fail(false, `image is being used by stopped container ${shortId(c.id)}`);
+    return undefined;
+  }
+
+  async #deleteHelper(id: string, records: DeleteItem[], force: boolean, prune: boolean, quiet: boolean, usedBy: (imageId: string) => { id: string; running: boolean } | undefined): Promise<void> {
+    const conflict = this.#conflict(id, force ? HARD : HARD | SOFT, usedBy);
+    if (conflict) {
+      const img = this.images.images.get(id);
+      const dangling = img ? this.images.refsOf(id).length === 0 && this.images.children(id).length === 0 : false;
+      if (quiet && (!dangling || usedBy(id))) return;
+      throw conflict;
+    }
+    const img = this.images.images.get(id);
+    if (!img) return;
+    const parent = img.parent;
+    for (const r of this.images.refsOf(id)) records.push({ Untagged: familiarString(r) });
+    await this.images.delete(id);
+    await this.content.delete(id);
+    records.push({ Deleted: id });
+    for (const chain of await this.#releaseLayers(img.chain)) records.push({ Deleted: chain });
+    if (prune && parent && this.images.images.has(parent)) await this.#deleteHelper(parent, records, false, true, true, usedBy);
+  }
+
+  /** Remove the layers of a deleted image that nothing else uses (top first). */
+  async #releaseLayers(chain: string[]): Promise<string[]> {
+    const used = new Set<string>();
+    for (const img of this.images.images.values()) for (const c of img.chain) used.add(c);
+    for (const rw of this.layers.rw.values()) if (rw.parent) for (const l of this.layers.chain(rw.parent)) used.add(l.chainId);
+    const removed: string[] = [];
+    for (const c of [...chain].reverse()) {
+      if (used.has(c)) break;
+      const rec = this.layers.get(c);
+      if (!rec) continue;
+      this.layers.remove(c);
+      removed.push(c);
+      if (![...this.layers.layers.values()].some((l) => l.diffId === rec.diffId)) await this.#dropBlob(rec.diffId);
+    }
+    return removed;
+  }
+
+  async #dropBlob(diffId: string): Promise<void> {
+    const b = await this.layers.getBlob(diffId);
+    if (b) await this.content.delete(b.digest);
+    rmSync(join(this.layers.distDir, diffId.slice(7)), { force: true });
+  }
+
+  // ---- load / save ----------------------------------------------------------------------------
+  async load(input: Readable, onProgress?: (line: string) => void): Promise<string[]> {
+    return this.#load(input, onProgress);
+  }
+
+  async #load(input: Readable, onProgress?: (line: string) => void): Promise<string[]> {
+    const spooled: Spooled[] = [];
+    const prepared: { dir: string }[] = [];
+    const worker = new UnpackWorker();
+    try {
+      // Spooling touches only private ingest files: no lock while the (maybe slow) upload arrives.
+      const archive = await spoolArchive(input, this.content, spooled);
+      if (archive.length === 0) throw new InvalidArgumentError('invalid archive: no images in it');
+      return await this.#locked(() => this.#unpackAndCommit(archive, prepared, worker, onProgress));
+    } finally {
+      await worker.close();
+      for (const s of spooled) rmSync(s.file, { force: true });
+      for (const p of prepared) if (existsSync(p.dir)) this.layers.discard(p.dir);
+    }
+  }
+
+  /** Phase 1 unpacks every new layer aside and checks it; only then phase 2 commits (all or nothing). */
+  async #unpackAndCommit(archive: ArchiveImage[], prepared: { dir: string }[], worker: UnpackWorker, onProgress?: (line: string) => void): Promise<string[]> {
+    const t0 = Date.now();
+    const plans: { raw: Buffer; config: ImageConfig; tags: string[]; layers: Spooled[] }[] = [];
+    const pending = new Map<string, Promise<{ dir: string; size: number; diffId: string; parent: string; blob: Spooled }>>();
+    for (const a of archive) {
+      const raw = a.config.data ?? (await readFile(a.config.file));
+      const config = parseConfig(raw);
+      const diffIds = config.rootfs.diff_ids;
+      if (diffIds.length !== a.layers.length) throw new InvalidArgumentError(`invalid archive: the config lists ${diffIds.length} layers, the manifest ${a.layers.length}`);
+      let parent = '';
+      for (let i = 0; i < diffIds.length; i++) {
+        const diffId = diffIds[i]!;
+        const chain = chainIdOf(parent, diffId);
+        const blob = a.layers[i]!;
+        if (!this.layers.get(chain) && !pending.has(chain)) {
+          const tmp = this.layers.prepare();
+          prepared.push(tmp);
+          const p = parent;
+          const job = worker.unpack(blob.file, tmp.diff, tmp.whiteout).then((r) => {
+            if (r.diffId !== diffId) throw new InvalidArgumentError(`invalid archive: layer ${blob.path} has diff ID ${r.diffId}, but the image config says ${diffId}`);
+            return { dir: tmp.dir, size: r.size, diffId, parent: p, blob };
+          });
+          job.catch(() => {});
+          pending.set(chain, job);
+        }
+        parent = chain;
+      }
+      for (const t of a.tags) parseTagged(t); // a bad tag fails the load before anything is committed
+      plans.push({ raw, config, tags: a.tags, layers: a.layers });
+    }
+    const unpacked = await Promise.all([...pending.values()]);
+    log().debug({ ms: Date.now() - t0, layers: unpacked.length }, 'load: layers unpacked');
+
+    // Phase 2: blobs, layers (base first: the map keeps chain order), images, tags.
+    for (const u of unpacked) {
+      const info: BlobInfo = { digest: u.blob.digest, mediaType: mediaTypeFor(u.blob.file), size: u.blob.size };
+      this.content.commitFile(u.blob.file, u.blob.digest);
+      this.layers.commit(u.dir, u.diffId, u.parent, u.size, info);
+    }
+    const lines: string[] = [];
+    const emit = (l: string) => { lines.push(l); onProgress?.(l); };
+    for (const p of plans) {
+      for (const [i, l] of p.layers.entries()) {
+        // a present layer whose blob was not kept (made by import, or loaded from another blob form): keep this one
+        const diffId = p.config.rootfs.diff_ids[i]!;
+        if (existsSync(l.file) && !(await this.layers.getBlob(diffId))) {
+          this.layers.setBlob(diffId, { digest: l.digest, mediaType: mediaTypeFor(l.file), size: l.size });
+          this.content.commitFile(l.file, l.digest);
+        }
+      }
+      this.content.put(p.raw);
+      const img = await this.images.add(p.raw);
+      if (p.tags.length === 0) { emit(`Loaded image ID: ${img.id}`); continue; }
+      for (const t of p.tags) {
+        const ref = parseTagged(t);
+        const key = fullString(ref);
+        const old = this.images.refs.get(key);
+        if (old && old !== img.id) emit(`The image ${familiarString(ref)} already exists, renaming the old one with ID ${old} to empty string`);
+        this.images.refs.set(key, img.id);
+        emit(`Loaded image: ${familiarString(ref)}`);
+      }
+    }
+    await this.images.saveRefs();
+    log().debug({ ms: Date.now() - t0 }, 'load: committed');
+    return lines;
+  }
+
+  async save(refs: string[], out: Writable): Promise<void> {
+    // Which images, under which tags (a bare name means every tag of that repository).
+    const order: string[] = [];
+    const tagsOf = new Map<string, Reference[]>();
+    const add = (id: string, ref?: Reference) => {
+      if (!tagsOf.has(id)) { tagsOf.set(id, []); order.push(id); }
+      if (ref && !tagsOf.get(id)!.some((r) => fullString(r) === fullString(ref))) tagsOf.get(id)!.push(ref);
+    };
+    for (const s of refs) {
+      const img = this.images.resolve(s);
+      let named: Reference | undefined;
+      try { named = parseNormalizedNamed(s); } catch { named = undefined; }
+      const isId = img && (img.id.startsWith('sha256:' + s) || img.id.startsWith(s));
+      if (named && !isId && named.tag === undefined && named.digest === undefined) {
+        let any = false;
+        for (const [full, id] of [...this.images.refs].sort()) {
+          const r = parseNormalizedNamed(full);
+          if (r.name === named.name && r.tag !== undefined) { add(id, r); any = true; }
+        }
+        if (any) continue;
+      }
+      if (!img) throw new NotFoundError('reference does not exist');
+      if (isId || !named) add(img.id);
+      else add(img.id, named.tag === undefined && named.digest === undefined ? { ...named, tag: 'latest' } : named.digest ? undefined : named);
+    }
+    const blobs = new Map<string, SaveEntry>();
+    const index: Record<string, unknown>[] = [];
+    const manifest: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
+    const repositories: Record<string, Record<string, string>> = {};
+    for (const id of order) {
+      const img = this.images.images.get(id)!;
+      const raw = await readFile(join(this.images.contentDir, id.slice(7)));
+      blobs.set(id, { name: 'blobs/sha256/' + id.slice(7), data: raw });
+      const layers: { mediaType: string; digest: string; size: number }[] = [];
+      for (const diffId of img.config.rootfs.diff_ids) {
+        const b = await this.layers.getBlob(diffId);
+        if (!b || !this.content.has(b.digest)) throw new SystemError(`cannot save ${shortId(id)}: the blob of layer ${diffId} is not stored`);
+        layers.push({ mediaType: b.mediaType, digest: b.digest, size: b.size });
+        blobs.set(b.digest, { name: 'blobs/sha256/' + b.digest.slice(7), file: this.content.path(b.digest), size: b.size });
+      }
+      const man = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: MediaType.OciManifest,
+        config: { mediaType: MediaType.OciConfig, digest: id, size: raw.length }, layers,
+      }));
+      const manDigest = this.content.put(man);
+      blobs.set(manDigest, { name: 'blobs/sha256/' + manDigest.slice(7), data: man });
+      const platform = { architecture: img.config.architecture, os: img.config.os, ...(img.config.variant ? { variant: img.config.variant } : {}) };
+      const tags = tagsOf.get(id)!;
+      const desc = { mediaType: MediaType.OciManifest, digest: manDigest, size: man.length };
+      if (tags.length === 0) index.push({ ...desc, platform });
+      for (const t of tags) {
+        index.push({ ...desc, annotations: { 'io.containerd.image.name': fullString(t), 'org.opencontainers.image.ref.name': t.tag! }, platform });
+        const top = img.config.rootfs.diff_ids.at(-1);
+        if (top) (repositories[familiarName(t.name)] ??= {})[t.tag!] = top.slice(7);
+      }
+      manifest.push({
+        Config: 'blobs/sha256/' + id.slice(7),
+        RepoTags: tags.length ? tags.map(familiarString) : null,
+        Layers: layers.map((l) => 'blobs/sha256/' + l.digest.slice(7)),
+      });
+    }
+    const entries: SaveEntry[] = [{ name: 'blobs/', dir: true }, { name: 'blobs/sha256/', dir: true }];
+    entries.push(...[...blobs.values()].sort((a, b) => (a.name < b.name ? -1 : 1)));
+    entries.push({ name: 'index.json', data: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: index })) });
+    entries.push({ name: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) });
+    entries.push({ name: 'oci-layout', data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') });
+    entries.push({ name: 'repositories', data: Buffer.from(JSON.stringify(repositories)) });
+    await writeTar(entries, out);
+  }
+
+  // ---- import ---------------------------------------------------------------------------------
+  async importRootfs(input: Readable, opts: ImportOptions): Promise<string> {
+    return this.#locked(async () => {
+      let ref: Reference | undefined;
+      if (opts.repo) {
+        ref = parseNormalizedNamed(opts.repo);
+        if (opts.tag) {
+          if (!isValidTag(opts.tag)) throw new InvalidArgumentError('invalid reference format');
+          ref = { name: ref.name, tag: opts.tag };
+        }
+        if (ref.digest !== undefined) throw new InvalidArgumentError('cannot import digest reference');
+        ref.tag ??= 'latest';
+      }
+      const stream = await maybeGunzip(input);
+      const w = this.content.newIngest();
+      const worker = new UnpackWorker();
+      const tmp = this.layers.prepare();
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) w.write(chunk);
+        const { digest } = w.close();
+        const r = await worker.unpack(w.path, tmp.diff, tmp.whiteout);
+        const created = new Date().toISOString();
+        const msg = opts.message ?? '';
+        const cfg: Record<string, unknown> = {};
+        if (msg) cfg.comment = msg;
+        cfg.created = created;
+        cfg.container_config = fullRunConfig();
+        cfg.config = fullRunConfig(opts.config ?? {});
+        cfg.architecture = 'amd64';
+        cfg.os = 'linux';
+        cfg.rootfs = { type: 'layers', diff_ids: [r.diffId] };
+        cfg.history = [{ created, ...(msg ? { comment: msg } : {}) }];
+        const raw = Buffer.from(JSON.stringify(cfg));
+        const blob: BlobInfo = { digest, mediaType: mediaTypeFor(w.path), size: w.size };
+        this.content.commitFile(w.path, digest);
+        this.layers.commit(tmp.dir, r.diffId, '', r.size, blob);
+        this.content.put(raw);
+        const img = await this.images.add(raw);
+        if (ref) {
+          this.images.refs.set(fullString(ref), img.id);
+          await this.images.saveRefs();
+        }
+        return img.id;
+      } finally {
+        w.discard();
+        await worker.close();
+        if (existsSync(tmp.dir)) this.layers.discard(tmp.dir);
+      }
+    });
+  }
+
+  async history(ref: string): Promise<HistoryItem[]> {
+    const img = this.#find(ref);
+    const out: HistoryItem[] = [];
+    let n = 0;
+    for (const h of img.config.history ?? []) {
+      let size = 0;
+      if (!h.empty_layer) {
+        const chain = img.chain[n];
+        if (!chain) throw new SystemError('too many non-empty layers in History section');
+        size = this.layers.get(chain)?.size ?? 0;
+        n++;
+      }
+      out.unshift({ Id: '<missing>', Created: unixOf(h.created), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
+    }
+    let cur: StoredImage | undefined = img;
+    for (const item of out) {
+      if (!cur) break;
+      item.Id = cur.id;
+      const tags = this.images.refsOf(cur.id).filter((r) => r.tag !== undefined).map(familiarString);
+      item.Tags = tags.length ? tags : null;
+      cur = cur.parent ? this.images.images.get(cur.parent) : undefined;
+    }
+    return out;
+  }
+
+  async prune(opts: { all: boolean; filters: Record<string, string[]> }, inUse: Set<string>): Promise<{ deleted: DeleteItem[]; spaceReclaimed: number }> {
+    return this.#locked(async () => {
+      const sizes = new Map([...this.layers.layers.values()].map((l) => [l.chainId, l.size]));
+      const until = (opts.filters.until ?? []).map(parseUntil);
+      const labels = opts.filters.label ?? [];
+      const notLabels = opts.filters['label!'] ?? [];
+      const used = (id: string) => inUse.has(id) || inUse.has(id.slice(7));
+      const candidates = [...this.images.images.values()].filter((img) => {
+        if (!opts.all && this.images.children(img.id).length > 0) return false;
+        const created = Date.parse(img.config.created ?? '') / 1000;
+        if (until.some((u) => created >= u)) return false;
+        const l = img.config.config?.Labels ?? {};
+        if (!labels.every((f) => matchLabel(l, f))) return false;
+        if (notLabels.some((f) => matchLabel(l, f))) return false;
+        return true;
+      });
+      const deleted: DeleteItem[] = [];
+      const never = () => undefined;
+      for (const img of candidates) {
+        if (!this.images.images.has(img.id) || used(img.id)) continue;
+        const refs = this.images.refsOf(img.id);
+        try {
+          if (refs.length > 0) {
+            if (!opts.all && refs.some((r) => r.tag !== undefined)) continue;
+            for (const r of refs) if (this.images.images.has(img.id)) deleted.push(...(await this.#remove(familiarString(r), { force: false, noPrune: false }, never)));
+          } else {
+            deleted.push(...(await this.#remove(img.id, { force: false, noPrune: false }, never)));
+          }
+        } catch (e) {
+          if (!(e instanceof ConflictError)) throw e;
+        }
+      }
+      let spaceReclaimed = 0;
+      for (const d of deleted) if (d.Deleted) spaceReclaimed += sizes.get(d.Deleted) ?? 0;
+      return { deleted, spaceReclaimed };
+    });
+  }
+
+  async diskUsage(): Promise<{ layersSize: number }> {
+    let layersSize = 0;
+    for (const l of this.layers.layers.values()) layersSize += l.size;
+    return { layersSize };
+  }
+
+  // ---- container rw layers --------------------------------------------------------------------
+  async createRwLayer(containerId: string, imageId: string | null): Promise<void> {
+    await this.#locked(async () => {
+      const parent = imageId ? (this.#find(imageId).chain.at(-1) ?? '') : '';
+      this.layers.createRw(containerId, parent);
+    });
+  }
+
+  async mountRwLayer(containerId: string): Promise<string> {
+    const rw = this.layers.getRw(containerId);
+    const dir = join(this.layers.overlayDir, rw.mountId);
+    const lower = this.layers.lowerFile(rw.mountId);
+    if (!lower) throw new SystemError(`container ${containerId}: its layer has no lower layers`);
+    const merged = join(dir, 'merged');
+    return this.#lock.run('mount:' + containerId, async () => {
+      if (!(await isMountPoint(merged))) await mountOverlay(this.layers.overlayDir, rw.mountId, lower);
+      return merged;
+    });
+  }
+
+  async unmountRwLayer(containerId: string): Promise<void> {
+    const rw = this.layers.rw.get(containerId);
+    if (!rw) return;
+    await this.#lock.run('mount:' + containerId, () => unmount(join(this.layers.overlayDir, rw.mountId, 'merged')));
+  }
+
+  async removeRwLayer(containerId: string): Promise<void> {
+    await this.unmountRwLayer(containerId);
+    await this.#locked(async () => {
+      const rw = this.layers.rw.get(containerId);
+      this.layers.removeRw(containerId);
+      // layers kept only for this container (its image was removed meanwhile) go with it
+      if (rw?.parent && this.layers.get(rw.parent)) await this.#releaseLayers(this.layers.chain(rw.parent).map((l) => l.chainId).reverse());
+    });
+  }
+
+  async graphDriverData(containerId: string): Promise<GraphDriverData> {
+    const rw = this.layers.getRw(containerId);
+    const dir = join(this.layers.overlayDir, rw.mountId);
+    const lower = [this.layers.diffPath(rw.mountId + '-init'), ...(rw.parent ? this.layers.chain(rw.parent).map((l) => this.layers.diffPath(l.cacheId)) : [])];
+    return { LowerDir: lower.join(':'), MergedDir: join(dir, 'merged'), UpperDir: join(dir, 'diff'), WorkDir: join(dir, 'work') };
+  }
+
+  async imageGraphDriverData(imageId: string): Promise<GraphDriverData> {
+    const img = this.#find(imageId);
+    const top = img.chain.at(-1);
+    if (!top) return { MergedDir: '', UpperDir: '', WorkDir: '' };
+    const [t, ...lower] = this.layers.chain(top);
+    const dir = join(this.layers.overlayDir, t!.cacheId);
+    const g: GraphDriverData = { MergedDir: join(dir, 'merged'), UpperDir: join(dir, 'diff'), WorkDir: join(dir, 'work') };
+    if (lower.length) g.LowerDir = lower.map((l) => this.layers.diffPath(l.cacheId)).join(':');
+    return g;
+  }
+
+  async rwLayerSize(containerId: string): Promise<number> {
+    const rw = this.layers.getRw(containerId);
+    return dirSize(join(this.layers.overlayDir, rw.mountId, 'diff'));
+  }
+
+  async exportRwLayer(containerId: string, out: Writable): Promise<void> {
+    const rw = this.layers.getRw(containerId);
+    const merged = join(this.layers.overlayDir, rw.mountId, 'merged');
+    const wasMounted = await isMountPoint(merged);
+    const dir = await this.mountRwLayer(containerId);
+    try {
+      const names = readdirSync(dir).sort();
+      const child = spawn('tar', ['--format=gnu', '--numeric-owner', '-C', dir, '-cf', '-', '--', ...(names.length ? names : ['.'])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+      const exited = new Promise<number>((res) => child.on('close', (c) => res(c ?? 1)));
+      await pipeline(child.stdout, out);
+      const code = await exited;
+      if (code !== 0) throw new SystemError(`export: tar: ${err.trim()}`);
+    } finally {
+      if (!wasMounted) await this.unmountRwLayer(containerId);
+    }
+  }
+}
+
+const CHILD = 1, RUNNING = 2, REFERENCED = 4, STOPPED = 8;
+const HARD = CHILD | RUNNING;
+const SOFT = REFERENCED | STOPPED;
+
+/** Docker's isSingleReference: one tag, or only digests of that same repository. */
+function isSingleReference(refs: Reference[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  let single: Reference | undefined;
+  const canonical = new Set<string>();
+  for (const r of refs) {
+    if (r.digest !== undefined) canonical.add(r.name);
+    else if (!single) single = r;
+    else return false;
+  }
+  single ??= refs[0]!;
+  return canonical.size === 1 && canonical.has(single.name);
+}
+
+function parseUntil(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const d = /^(\d+(?:\.\d+)?)(h|m|s)$/.exec(v);
+  if (d) return Date.now() / 1000 - Number(d[1]) * (d[2] === 'h' ? 3600 : d[2] === 'm' ? 60 : 1);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${v}'`);
+  return t / 1000;
+}
+
+function matchLabel(labels: Record<string, string>, f: string): boolean {
+  const eq = f.indexOf('=');
+  if (eq === -1) return f in labels;
+  return labels[f.slice(0, eq)] === f.slice(eq + 1);
+}
+
+export async function createImageService(opts: ImageServiceOptions): Promise<ImageService> {
+  const s = new Service(opts.root);
+  await s.init();
+  return s;
+}
