@@ -92,10 +92,10 @@ export interface HostConfig {
   CgroupParent: string;
   BlkioWeight: number;
   BlkioWeightDevice: { Path: string; Weight: number }[];
-  BlkioDeviceReadBps: ThrottleDevice[];
-  BlkioDeviceWriteBps: ThrottleDevice[];
-  BlkioDeviceReadIOps: ThrottleDevice[];
-  BlkioDeviceWriteIOps: ThrottleDevice[];
+  BlkioDeviceReadBps: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps: ThrottleDevice[] | null;
   CpuPeriod: number;
   CpuQuota: number;
   CpuRealtimePeriod: number;
@@ -218,6 +218,8 @@ export interface Container {
     Runtime: string;
     /** Offset into the conmon log already converted to the json-file log. */
     LogOffset: number;
+    /** Inode of the conmon log LogOffset refers to (conmon replaces the file when it truncates). */
+    LogIno?: number;
     /** Boot id at start, to tell a reboot from a daemon restart. */
     BootId: string;
   };

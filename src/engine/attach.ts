@@ -1,0 +1,130 @@
+/** Attach sessions: output fan-out, stdin with detach keys (Docker's escape proxy), and their end. */
+import { InvalidArgumentError } from '../lib/index.ts';
+import type { AttachSession } from '../runtime/index.ts';
+import type { AttachStreams } from './backend.ts';
+
+/** Docker's detach-key syntax (`ctrl-p,ctrl-q`, `a`, `ctrl-@`…) → bytes. */
+export function parseDetachKeys(s: string): number[] {
+  const out: number[] = [];
+  for (const part of s.split(',')) {
+    const k = part.trim();
+    if (k.length === 1) { out.push(k.charCodeAt(0)); continue; }
+    const m = /^ctrl-(.)$/i.exec(k);
+    if (!m) throw new InvalidArgumentError(`Invalid detach keys (${s}) provided`);
+    const c = m[1]!;
+    if (/[a-z]/i.test(c)) out.push(c.toLowerCase().charCodeAt(0) - 96);
+    else if ('@[\\]^_'.includes(c)) out.push('@[\\]^_'.indexOf(c) === 0 ? 0 : 27 + '[\\]^_'.indexOf(c));
+    else throw new InvalidArgumentError(`Invalid detach keys (${s}) provided`);
+  }
+  return out;
+}
+
+export class Attach implements AttachStreams {
+  readonly tty: boolean;
+  readonly done: Promise<{ detached: boolean }>;
+  #resolve!: (v: { detached: boolean }) => void;
+  #finished = false;
+  #cbs: ((stream: 1 | 2, data: Buffer) => void)[] = [];
+  #queue: [1 | 2, Buffer][] = [];
+  #holding = true;
+  #session: AttachSession | undefined;
+  #stdinBuf: Buffer[] = [];
+  #stdinClosed = false;
+  #keys: number[];
+  #held: number[] = [];
+  readonly want: { stdin: boolean; stdout: boolean; stderr: boolean };
+  readonly closeStdinOnEof: boolean;
+  onEnd: (() => void) | undefined;
+
+  constructor(tty: boolean, keys: number[], want: { stdin: boolean; stdout: boolean; stderr: boolean }, closeStdinOnEof: boolean) {
+    this.tty = tty;
+    this.#keys = keys;
+    this.want = want;
+    this.closeStdinOnEof = closeStdinOnEof;
+    this.done = new Promise((r) => (this.#resolve = r));
+  }
+
+  get finished(): boolean { return this.#finished; }
+  get connected(): boolean { return this.#session !== undefined; }
+
+  onOutput(cb: (stream: 1 | 2, data: Buffer) => void): void {
+    this.#cbs.push(cb);
+    this.#flush();
+  }
+
+  /** Deliver output (replayed logs or live), respecting the stdout/stderr selection. */
+  output(stream: 1 | 2, data: Buffer): void {
+    if (this.#finished || data.length === 0) return;
+    const s: 1 | 2 = this.tty ? 1 : stream;
+    if ((s === 1 && !this.want.stdout) || (s === 2 && !this.want.stderr)) return;
+    if (this.#holding || this.#cbs.length === 0) { this.#queue.push([s, data]); return; }
+    for (const cb of this.#cbs) cb(s, data);
+  }
+
+  /** Live output is held back until replayed logs went out. */
+  release(): void {
+    this.#holding = false;
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#holding || this.#cbs.length === 0) return;
+    const q = this.#queue;
+    this.#queue = [];
+    for (const [s, d] of q) for (const cb of this.#cbs) cb(s, d);
+  }
+
+  connect(session: AttachSession): void {
+    this.#session = session;
+    session.onData((s, d) => this.output(s, d));
+    session.onClose(() => this.finish(false));
+    for (const b of this.#stdinBuf) session.write(b);
+    this.#stdinBuf = [];
+    if (this.#stdinClosed) session.closeStdin();
+  }
+
+  writeStdin(data: Buffer): void {
+    if (this.#finished || !this.want.stdin) return;
+    const pass: number[] = [];
+    for (const b of data) {
+      if (this.#keys.length && b === this.#keys[this.#held.length]) {
+        this.#held.push(b);
+        if (this.#held.length === this.#keys.length) {
+          this.#held = [];
+          if (pass.length) this.#send(Buffer.from(pass));
+          this.finish(true);
+          return;
+        }
+        continue;
+      }
+      if (this.#held.length) { pass.push(...this.#held); this.#held = []; }
+      if (this.#keys.length && b === this.#keys[0]) { this.#held.push(b); continue; }
+      pass.push(b);
+    }
+    if (pass.length) this.#send(Buffer.from(pass));
+  }
+
+  #send(b: Buffer): void {
+    if (this.#session) this.#session.write(b);
+    else this.#stdinBuf.push(b);
+  }
+
+  closeStdin(): void {
+    if (!this.closeStdinOnEof || this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    this.#session?.closeStdin();
+  }
+
+  close(): void { this.finish(false); }
+
+  finish(detached: boolean): void {
+    if (this.#finished) return;
+    this.#holding = false;
+    this.#flush();
+    this.#finished = true;
+    const s = this.#session;
+    if (s) setImmediate(() => { try { s.close(); } catch { /* already gone */ } });
+    this.onEnd?.();
+    this.#resolve({ detached });
+  }
+}
