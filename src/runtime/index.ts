@@ -2,7 +2,7 @@
  * runtime: OCI spec generation and the conmon + runc driver. Knows nothing of images:
  * it gets a rootfs path. Implementation files are private to this module.
  */
-import type { Spec } from '../oci/index.ts';
+import type { Spec, Process } from '../oci/index.ts';
 
 /** What the engine asks for, in neutral terms; buildSpec turns it into config.json. */
 export interface SpecOptions {
@@ -61,6 +61,11 @@ export interface CreateOptions {
   tty: boolean;
   /** Keep stdin open for attach (-i). */
   openStdin: boolean;
+  /**
+   * Docker's StdinOnce: the container's stdin closes when the attached client closes its stdin (`docker run -i`).
+   * false = stdin stays open across attaches (`docker run -d -i`; conmon --leave-stdin-open). Default true.
+   */
+  stdinOnce?: boolean;
   /** conmon's k8s-file log (the staging file the engine converts to json-file). */
   logPath: string;
   /** Upper bound for the staging log, bytes (conmon --log-size-max). */
@@ -83,12 +88,42 @@ export interface AttachSession {
   close(): void;
 }
 
+/** `docker exec`: one more process in a running container, under its own conmon. */
+export interface ExecOptions {
+  /** The exec session id (Docker's exec id): names conmon's state dir for it and its ctl fifo. */
+  execId: string;
+  /** The OCI process to run (args, env, cwd, user, terminal, capabilities…), as `runc exec --process` takes it. */
+  process: Process;
+  /** Connect to the exec's stdio before it runs, so no output is lost (docker exec without -d). */
+  attach: boolean;
+  /** Give the process a stdin the attached client writes to (-i). */
+  openStdin: boolean;
+}
+
+export interface ExecSession {
+  /** Host pid of the exec'd process. */
+  pid: number;
+  /** Its stdio, when attach was asked for; closes when the process exits. */
+  io?: AttachSession;
+  /** Its exit status (128+signal when killed). */
+  exited: Promise<number>;
+}
+
 export interface RuntimeDriver {
-  /** conmon + `runtime create`: writes the bundle, returns once the container process exists. */
+  /**
+   * conmon + `runtime create`: writes the bundle, returns once the container process exists. Clears a previous
+   * run's exit/oom files for the id. On failure (SystemError with the runtime's text, e.g. `runc create failed:
+   * unable to start container process: exec: "x": executable file not found in $PATH`) nothing is left behind.
+   */
   create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }>;
   start(id: string): Promise<void>;
+  /** signal: `SIGTERM`, `TERM` or `15`. FailedPreconditionError when the container is not running. */
   kill(id: string, signal: string, all?: boolean): Promise<void>;
-  /** `runtime delete --force` and remove the bundle. Idempotent. */
+  /**
+   * Remove the container from the runtime (killing it first if it still runs, and waiting for its conmon to
+   * record the exit), then its bundle and its exit file: after delete, watchExits reports nothing more for id.
+   * Idempotent.
+   */
   delete(id: string): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
@@ -97,11 +132,19 @@ export interface RuntimeDriver {
   pids(id: string): Promise<number[]>;
   attach(id: string, opts: { stdin: boolean }): Promise<AttachSession>;
   resize(id: string, rows: number, cols: number): Promise<void>;
-  /** Is the conmon with this pid still alive (and really conmon for this id)? */
+  /**
+   * Run a process in the running container id. Resolves once it runs; rejects with the runtime's words when it
+   * cannot start (e.g. `runc exec failed: unable to start container process: exec: "x": executable file not found
+   * in $PATH`). State lives in the container's bundle and goes with delete(id).
+   */
+  exec(id: string, o: ExecOptions): Promise<ExecSession>;
+  /** Resize an exec's TTY. */
+  resizeExec(id: string, execId: string, rows: number, cols: number): Promise<void>;
+  /** Is the conmon with this pid still alive (not a zombie, and really conmon for this id)? */
   monitorAlive(id: string, conmonPid: number): boolean;
   /** Read the exit recorded by conmon for id, if any (consumes nothing). */
   readExit(id: string): Promise<ExitInfo | undefined>;
-  /** Call cb for every exit file, now (pending ones) and as they appear. */
+  /** Call cb for every exit file, now (pending ones) and as they appear; once per exit until delete(id). */
   watchExits(cb: (id: string, exit: ExitInfo) => void): void;
   close(): void;
 }
