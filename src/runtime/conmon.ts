@@ -256,12 +256,13 @@ function launchConmon(path: string, args: string[], cwd: string, attachPipe: boo
   parentExited.catch(() => {});
   const errOut: Buffer[] = [];
   child.stderr!.on('data', (b: Buffer) => errOut.push(b));
-  const start = child.stdio[4] as Socket;
+  const stdio = child.stdio as unknown as (Socket | null | undefined)[];
+  const start = stdio[4] as Socket;
   start.on('error', () => {});
-  const sockets = [child.stdio[3], start, child.stdio[5], child.stderr].filter(Boolean) as Socket[];
+  const sockets = [stdio[3], start, stdio[5], child.stderr].filter(Boolean) as Socket[];
   return {
-    sync: new SyncReader(child.stdio[3] as Socket),
-    ...(attachPipe ? { attach: new SyncReader(child.stdio[5] as Socket) } : {}),
+    sync: new SyncReader(stdio[3] as Socket),
+    ...(attachPipe ? { attach: new SyncReader(stdio[5] as Socket) } : {}),
     start,
     parentExited,
     async stderrText() {
