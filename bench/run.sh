@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# berth vs Docker 20.10 on this machine (see bench/run.ts). Run as root: bash bench/run.sh > bench/results.md
+# BENCH_ENGINES=docker|berth|docker,berth  BENCH_ONLY=run,detached,idle,start,loadsave,cli  BENCH_RUNS=10
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh || echo "bench: build reported errors; running what dist/ has" >&2
+export BERTH_SKIP_BUILD=1
+exec node_modules/.bin/node bench/run.ts "$@"

@@ -1,0 +1,286 @@
+/**
+ * berth vs Docker 20.10, side by side in one run (performance.md, engine-core rows). Both daemons run in
+ * their own netns with their own data roots under /var/tmp (same filesystem), both driven by the docker
+ * 20.10 CLI (/usr/bin/docker); the CLI round-trip row compares the berth CLI with it, both against berthd.
+ * Prints a Markdown table (median, min–max, ratio, target). Outside `npm test`; run as root: bash bench/run.sh
+ *
+ *   BENCH_ENGINES=docker   only Docker (to check the harness); BENCH_ONLY=run,start  only some rows;
+ *   BENCH_RUNS=10          hyperfine runs per command.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, existsSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadavg, cpus } from 'node:os';
+import { startDaemon, pidsMentioning, DOCKER20, BERTH, REPO, type Daemon, type EngineKind } from '../test/helpers/daemon.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const ENGINES = (process.env.BENCH_ENGINES?.split(',') ?? ['docker', 'berth']) as EngineKind[];
+const CACHE = resolve(REPO, 'bench', '.cache');
+const want = (row: string): boolean => !ONLY || ONLY.includes(row);
+
+interface Stat { median: number; min: number; max: number; unit: string }
+type Row = { metric: string; target: string; better: 'lower' | 'higher'; targetRatio: number; values: Partial<Record<EngineKind, Stat>>; note?: string };
+const rows: Row[] = [];
+const phases: string[] = [];
+
+function stat(xs: number[], unit: string): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { median: mid, min: s[0]!, max: s.at(-1)!, unit };
+}
+
+function row(metric: string, target: string, better: Row['better'], targetRatio: number): Row {
+  const r: Row = { metric, target, better, targetRatio, values: {} };
+  rows.push(r);
+  return r;
+}
+
+function note(msg: string): void {
+  process.stderr.write(`bench: ${msg} (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
+}
+
+/** hyperfine without a shell; returns seconds → ms. */
+function hyperfine(cmd: string[], env: NodeJS.ProcessEnv, o: { runs?: number; warmup?: number; prepare?: string } = {}): Stat {
+  const json = join('/var/tmp', `berth-bench-${process.pid}.json`);
+  const args = ['-N', '--style', 'none', '--warmup', String(o.warmup ?? 2), '--runs', String(o.runs ?? RUNS), '--export-json', json];
+  if (o.prepare) args.push('--prepare', o.prepare);
+  args.push(cmd.map((a) => (/^[\w./:=@,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' '));
+  if (o.prepare) args.splice(0, 1); // --prepare needs a shell anyway; keep the measured command shell-less only without it
+  const r = spawnSync('hyperfine', args, { env, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+  if (r.status !== 0) throw new Error(`hyperfine ${cmd.join(' ')}: ${r.stderr}`);
+  const res = (JSON.parse(readFileSync(json, 'utf8')) as { results: { times: number[] }[] }).results[0]!;
+  rmSync(json, { force: true });
+  return stat(res.times.map((t) => t * 1000), 'ms');
+}
+
+function pss(pid: number): { pss: number; rss: number } {
+  const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)?.[1] ?? 0);
+  return { pss: kb('Pss') / 1024, rss: kb('Rss') / 1024 };
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+async function cli(d: Daemon, args: string[]): Promise<string> {
+  const r = await d.docker20(args, { timeoutMs: 600_000 });
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A deterministic ~115 MiB one-layer docker-archive of incompressible data (cached in bench/.cache). */
+function bigImage(): string {
+  const out = join(CACHE, 'big-115m.tar');
+  if (existsSync(out) && statSync(out).size > 100 * 1024 * 1024) return out;
+  mkdirSync(CACHE, { recursive: true });
+  const py = `
+import tarfile, io, json, hashlib, random, sys
+rnd = random.Random(115)
+layer = io.BytesIO()
+with tarfile.open(fileobj=layer, mode='w', format=tarfile.PAX_FORMAT) as t:
+    d = tarfile.TarInfo('data'); d.type = tarfile.DIRTYPE; d.mode = 0o755; d.mtime = 1795392000; t.addfile(d)
+    for i in range(115):
+        b = rnd.randbytes(1024 * 1024)
+        ti = tarfile.TarInfo('data/f%03d.bin' % i); ti.size = len(b); ti.mtime = 1795392000; ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(b))
+lb = layer.getvalue(); ld = hashlib.sha256(lb).hexdigest()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "created": "2026-11-23T00:00:00Z",
+  "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + ld]},
+  "history": [{"created": "2026-11-23T00:00:00Z", "created_by": "bench: 115 x 1 MiB random files"}]}, sort_keys=True).encode()
+cd = hashlib.sha256(cfg).hexdigest()
+man = json.dumps([{"Config": cd + ".json", "RepoTags": ["big:latest"], "Layers": [ld + "/layer.tar"]}]).encode()
+def add(t, name, data):
+    ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = 1795392000; ti.mode = 0o644; t.addfile(ti, io.BytesIO(data))
+with tarfile.open(sys.argv[1] + '.tmp', 'w', format=tarfile.PAX_FORMAT) as t:
+    di = tarfile.TarInfo(ld + '/'); di.type = tarfile.DIRTYPE; di.mode = 0o755; di.mtime = 1795392000; t.addfile(di)
+    add(t, ld + '/layer.tar', lb)
+    add(t, cd + '.json', cfg)
+    add(t, 'manifest.json', man)
+    add(t, 'repositories', json.dumps({"big": {"latest": ld}}).encode())
+`;
+  const r = spawnSync('python3', ['-c', py, out], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('could not generate the big image');
+  spawnSync('mv', [`${out}.tmp`, out]);
+  return out;
+}
+
+const envOf = (d: Daemon): NodeJS.ProcessEnv => ({ ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') });
+
+async function benchEngine(kind: EngineKind, d: Daemon): Promise<void> {
+  const env = envOf(d);
+  const set = (metric: string, s: Stat): void => {
+    const r = rows.find((x) => x.metric === metric);
+    if (r) r.values[kind] = s;
+  };
+
+  if (want('idle')) {
+    await new Promise((r) => setTimeout(r, 3000));
+    const pids = [d.pid, ...d.helperPids()];
+    const m = pids.map(pss);
+    set('daemon memory when idle (PSS, MiB)', stat([m.reduce((a, x) => a + x.pss, 0)], 'MiB'));
+    note(`${kind} idle: ${pids.map((p, i) => `${comm(p)} PSS ${m[i]!.pss.toFixed(1)} MiB RSS ${m[i]!.rss.toFixed(1)} MiB`).join(', ')}`);
+  }
+
+  if (want('run')) {
+    note(`${kind}: run --rm --network none`);
+    set('`run --rm --network none busybox true`', hyperfine([DOCKER20, 'run', '--rm', '--network', 'none', 'busybox:1.35', 'true'], env));
+    if (kind === 'berth') phases.push(...await phaseBreakdown(d));
+  }
+
+  if (want('detached')) {
+    const rates: number[] = [];
+    const rms: number[] = [];
+    const helper: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      note(`${kind}: 30 x run -d, round ${round + 1}`);
+      const t0 = performance.now();
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) ids.push((await cli(d, ['run', '-d', '--network', 'none', 'busybox:1.35', 'sleep', '1000'])).trim());
+      rates.push(30 / ((performance.now() - t0) / 1000));
+      if (round === 0) {
+        const helpers = pidsMentioning(d.dir).filter((p) => /^(conmon|containerd-shim)/.test(comm(p)));
+        const total = helpers.map(pss).reduce((a, x) => a + x.pss, 0);
+        helper.push(total / 30);
+        note(`${kind}: ${helpers.length} helper processes (${[...new Set(helpers.map(comm))].join(', ')}), ${total.toFixed(1)} MiB PSS for 30 containers`);
+      }
+      const t1 = performance.now();
+      await cli(d, ['rm', '-f', ...ids]);
+      rms.push(performance.now() - t1);
+    }
+    set('30 × `run -d busybox sleep 1000`, one after another (containers/s)', stat(rates, '/s'));
+    set('one `rm -f` of 30 running containers', stat(rms, 'ms'));
+    set('memory per running container, helper processes (PSS, MiB)', stat(helper, 'MiB'));
+  }
+
+  if (want('start')) {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await d.stop();
+      const t0 = performance.now();
+      await d.restart();
+      times.push(performance.now() - t0);
+    }
+    note(`${kind}: daemon start ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
+    set('daemon start until the API answers', stat(times, 'ms'));
+  }
+
+  if (want('loadsave')) {
+    const big = bigImage();
+    note(`${kind}: load/save of ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB`);
+    const dh = `DOCKER_HOST=${d.host} DOCKER_CONFIG=${join(d.dir, 'docker-config')}`;
+    set('`load` of a 115 MiB one-layer image', hyperfine(['sh', '-c', `${DOCKER20} load -i ${big} >/dev/null`], env,
+      { runs: 5, warmup: 1, prepare: `${dh} ${DOCKER20} rmi -f big:latest >/dev/null 2>&1; sync` }));
+    const out = join(d.dir, 'big-saved.tar');
+    set('`save` of the same', hyperfine(['sh', '-c', `${DOCKER20} save -o ${out} big:latest`], env, { runs: 5, warmup: 1 }));
+    rmSync(out, { force: true });
+  }
+}
+
+/** berthd logs `phases` (ms per phase) at debug level for a run; switch debug on by SIGHUP, run 5 more, summarise. */
+async function phaseBreakdown(d: Daemon): Promise<string[]> {
+  const cfg = readFileSync(d.configFile, 'utf8');
+  writeFileSync(d.configFile, JSON.stringify({ ...JSON.parse(cfg || '{}'), debug: true }));
+  d.signal('SIGHUP');
+  await new Promise((r) => setTimeout(r, 300));
+  const from = d.stderr().length;
+  for (let i = 0; i < 5; i++) await cli(d, ['run', '--rm', '--network', 'none', 'busybox:1.35', 'true']);
+  writeFileSync(d.configFile, cfg);
+  d.signal('SIGHUP');
+  const acc = new Map<string, number[]>();
+  for (const line of d.stderr().slice(from).split('\n')) {
+    let j: { phases?: Record<string, number>; msg?: string };
+    try {
+      j = JSON.parse(line) as typeof j;
+    } catch {
+      continue;
+    }
+    for (const [k, v] of Object.entries(j.phases ?? {})) if (typeof v === 'number') (acc.get(`${j.msg ?? ''}: ${k}`) ?? acc.set(`${j.msg ?? ''}: ${k}`, []).get(`${j.msg ?? ''}: ${k}`)!).push(v);
+  }
+  if (!acc.size) return ['(berthd logged no `phases` at debug level)'];
+  return [...acc].map(([k, v]) => `${k} ${stat(v, 'ms').median.toFixed(1)} ms`);
+}
+
+async function cliRoundTrip(d: Daemon): Promise<void> {
+  const env = envOf(d);
+  for (const [metric, args] of [['CLI round trip `version`', ['version']], ['CLI round trip `ps -a -q`', ['ps', '-a', '-q']]] as const) {
+    const r = row(metric + ' (berth CLI vs docker 20.10 CLI, both against berthd)', '≤ 2×', 'lower', 2);
+    note(`cli: ${args.join(' ')}`);
+    r.values.docker = hyperfine([DOCKER20, ...args], env, { warmup: 3, runs: 20 });
+    r.values.berth = hyperfine([BERTH, ...args], env, { warmup: 3, runs: 20 });
+  }
+}
+
+function fmt(s: Stat | undefined): string {
+  if (!s) return '–';
+  const d = s.unit === 'ms' && s.median >= 1000 ? 0 : 1;
+  return `${s.median.toFixed(d)} ${s.unit} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
+}
+
+function table(): string {
+  const lines = ['| metric | Docker 20.10 | berth | berth/Docker | target | met |', '|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const b = r.values.berth;
+    const dk = r.values.docker;
+    const ratio = b && dk ? b.median / dk.median : undefined;
+    const met = ratio === undefined ? '–' : (r.better === 'lower' ? ratio <= r.targetRatio : ratio >= r.targetRatio) ? 'yes' : '**no**';
+    lines.push(`| ${r.metric} | ${fmt(dk)} | ${fmt(b)} | ${ratio === undefined ? '–' : ratio.toFixed(2) + '×'} | ${r.target} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench needs root (daemons in their own netns)');
+  if (want('run')) row('`run --rm --network none busybox true`', '≤ 0.3×', 'lower', 0.3);
+  if (want('detached')) {
+    row('30 × `run -d busybox sleep 1000`, one after another (containers/s)', '≥ 3× the rate', 'higher', 3);
+    row('one `rm -f` of 30 running containers', '≤ 0.5×', 'lower', 0.5);
+  }
+  if (want('idle')) row('daemon memory when idle (PSS, MiB)', '≤ 0.5× (dockerd + containerd)', 'lower', 0.5);
+  if (want('detached')) row('memory per running container, helper processes (PSS, MiB)', '≤ 0.5× (conmon vs shim)', 'lower', 0.5);
+  if (want('start')) row('daemon start until the API answers', '≤ 0.5×', 'lower', 0.5);
+  if (want('loadsave')) {
+    row('`load` of a 115 MiB one-layer image', '≤ 0.5×', 'lower', 0.5);
+    row('`save` of the same', '≤ 1×', 'lower', 1);
+  }
+  const versions = [
+    spawnSync(DOCKER20, ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    spawnSync('/usr/sbin/dockerd', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    spawnSync('containerd', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    spawnSync('runc', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
+    spawnSync('conmon', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
+    `node ${process.version}`,
+  ];
+  for (const kind of ENGINES) {
+    note(`starting ${kind}`);
+    const d = await startDaemon({ engine: kind });
+    try {
+      await d.load('busybox');
+      await benchEngine(kind, d);
+      if (kind === 'berth' && want('cli')) await cliRoundTrip(d);
+    } finally {
+      await d.cleanup();
+    }
+  }
+  const out = [
+    `berth vs Docker 20.10, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()};`,
+    `both driven by the docker 20.10 CLI; medians (min–max) of ${RUNS} runs after warm-ups unless noted.`,
+    `Versions: ${versions.join('; ')}.`,
+    '',
+    table(),
+  ];
+  if (phases.length) out.push('', 'berthd `run --rm` phases (median of 5, from its debug log):', '', ...phases.map((p) => `- ${p}`));
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
+
