@@ -1,0 +1,422 @@
+/**
+ * `create`/`run` flags → the POST /containers/create body, as the docker 20.10 CLI builds it
+ * (same keys, same order, same defaults; checked against captured requests in testdata/).
+ */
+import { readFileSync } from 'node:fs';
+import { ramInBytes } from './units.ts';
+import { CliError } from './errors.ts';
+
+/** flag spec for commander: [flags, kind]; kind 'b' boolean, 's' string, 'l' repeatable list. */
+export const RUN_FLAGS: Array<[string, 'b' | 's' | 'l', string?]> = [
+  ['-a, --attach <stream>', 'l'], ['-d, --detach', 'b'], ['-i, --interactive', 'b'], ['-t, --tty', 'b'], ['--rm', 'b'],
+  ['--name <string>', 's'], ['--platform <string>', 's'], ['-e, --env <list>', 'l'], ['--env-file <list>', 'l'],
+  ['-w, --workdir <string>', 's'], ['-u, --user <string>', 's'], ['--entrypoint <string>', 's'], ['-h, --hostname <string>', 's'],
+  ['--domainname <string>', 's'], ['-l, --label <list>', 'l'], ['--label-file <list>', 'l'], ['--init', 'b'],
+  ['--network <network>', 's'], ['--net <network>', 's'], ['--network-alias <list>', 'l'], ['--ip <string>', 's'], ['--mac-address <string>', 's'],
+  ['--stop-signal <string>', 's'], ['--stop-timeout <int>', 's'], ['--privileged', 'b'], ['--cap-add <list>', 'l'],
+  ['--cap-drop <list>', 'l'], ['--read-only', 'b'], ['--security-opt <list>', 'l'], ['--ulimit <ulimit>', 'l'],
+  ['-m, --memory <bytes>', 's'], ['--memory-swap <bytes>', 's'], ['--memory-reservation <bytes>', 's'], ['--memory-swappiness <int>', 's'],
+  ['--oom-kill-disable', 'b'], ['--oom-score-adj <int>', 's'], ['--cpus <decimal>', 's'], ['-c, --cpu-shares <int>', 's'], ['--cpuset-cpus <string>', 's'],
+  ['--cpuset-mems <string>', 's'], ['--cpu-period <int>', 's'], ['--cpu-quota <int>', 's'], ['--pids-limit <int>', 's'], ['--shm-size <bytes>', 's'],
+  ['-p, --publish <list>', 'l'], ['-P, --publish-all', 'b'], ['--expose <list>', 'l'], ['-v, --volume <list>', 'l'], ['--mount <mount>', 'l'],
+  ['--tmpfs <list>', 'l'], ['--volumes-from <list>', 'l'], ['--volume-driver <string>', 's'], ['--restart <string>', 's'], ['--log-driver <string>', 's'],
+  ['--log-opt <list>', 'l'], ['--add-host <list>', 'l'], ['--dns <list>', 'l'], ['--dns-search <list>', 'l'], ['--dns-option <list>', 'l'],
+  ['--ipc <string>', 's'], ['--pid <string>', 's'], ['--uts <string>', 's'], ['--userns <string>', 's'], ['--cgroupns <string>', 's'],
+  ['--cgroup-parent <string>', 's'], ['--group-add <list>', 'l'], ['--device <list>', 'l'], ['--sysctl <map>', 'l'], ['--runtime <string>', 's'],
+  ['--isolation <string>', 's'], ['--link <list>', 'l'], ['--cidfile <string>', 's'], ['--sig-proxy', 'b'], ['--no-sig-proxy', 'b'],
+  ['--detach-keys <string>', 's'], ['--pull <string>', 's'], ['-q, --quiet', 'b'], ['--health-cmd <string>', 's'],
+  ['--health-interval <duration>', 's'], ['--health-timeout <duration>', 's'], ['--health-retries <int>', 's'],
+  ['--health-start-period <duration>', 's'], ['--no-healthcheck', 'b'], ['--storage-opt <list>', 'l'],
+];
+
+export type RunOpts = Record<string, string | string[] | boolean | undefined>;
+
+export interface CreateRequest {
+  name?: string;
+  platform?: string;
+  body: Record<string, unknown>;
+}
+
+function badValue(flag: string, v: string, msg: string): CliError {
+  return new CliError(`invalid argument "${v}" for "${flag}" flag: ${msg}`, 125, 'flag');
+}
+
+function list(o: RunOpts, k: string): string[] {
+  const v = o[k];
+  return Array.isArray(v) ? v : [];
+}
+function str(o: RunOpts, k: string): string | undefined {
+  const v = o[k];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function sortedMap<T>(entries: Array<[string, T]>): Record<string, T> {
+  const m = new Map(entries);
+  return Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function parseInt64(flag: string, v: string): number {
+  if (!/^[-+]?\d+$/.test(v)) throw badValue(flag, v, `strconv.ParseInt: parsing "${v}": invalid syntax`);
+  return Number(v);
+}
+
+function memBytes(flag: string, v: string): number {
+  try { return ramInBytes(v); } catch { throw badValue(flag, v, `invalid size: '${v}'`); }
+}
+
+/** big.Rat's SetString: `1.5`, `3/2`, `2`. */
+function parseCpus(v: string): number {
+  let n: number;
+  if (/^[-+]?\d+\/\d+$/.test(v)) { const [a, b] = v.split('/'); n = Number(a) / Number(b); }
+  else if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) n = Number(v);
+  else throw badValue('--cpus', v, `failed to parse ${v} as a rational number`);
+  const nano = n * 1e9;
+  if (!Number.isInteger(Math.round(nano * 1e6) / 1e6)) throw badValue('--cpus', v, 'value is too precise');
+  return Math.round(nano);
+}
+
+/** nat.ParsePortSpecs for one -p value → [port/proto, binding][]. */
+export function parsePortSpec(raw: string): Array<[string, { HostIp: string; HostPort: string }]> {
+  let ip = '';
+  let hostPort = '';
+  let containerPort: string;
+  let proto = 'tcp';
+  let rest = raw;
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) { proto = rest.slice(slash + 1); rest = rest.slice(0, slash); }
+  // [ip:]hostPort:containerPort — an IPv6 address is written in brackets
+  const m = /^(?:(\[[^\]]*\]|[^:]*):)?(?:([^:]*):)?([^:]*)$/.exec(rest);
+  if (!m) throw new CliError(`Invalid containerPort: ${raw}`, 125);
+  if (m[2] !== undefined) { ip = m[1] ?? ''; hostPort = m[2]; } else if (m[1] !== undefined) hostPort = m[1];
+  containerPort = m[3]!;
+  if (ip.startsWith('[')) ip = ip.slice(1, -1);
+  if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw new CliError(`Invalid proto: ${proto}`, 125);
+  proto = proto.toLowerCase();
+  if (!containerPort) throw new CliError(`No port specified: ${raw}<empty>`, 125);
+  const range = (s: string, what: string): [number, number] => {
+    const r = /^(\d+)(?:-(\d+))?$/.exec(s);
+    const a = r ? Number(r[1]) : NaN;
+    const b = r?.[2] !== undefined ? Number(r[2]) : a;
+    if (!r || a > 65535 || b > 65535 || b < a) throw new CliError(`Invalid ${what}: ${s}`, 125);
+    return [a, b];
+  };
+  const [cs, ce] = range(containerPort, 'containerPort');
+  let hs = 0;
+  let he = 0;
+  if (hostPort) [hs, he] = range(hostPort, 'hostPort');
+  if (hostPort && he - hs !== ce - cs && he !== hs) throw new CliError(`Invalid ranges specified for container and host Ports: ${containerPort} and ${hostPort}`, 125);
+  const out: Array<[string, { HostIp: string; HostPort: string }]> = [];
+  for (let i = 0; i <= ce - cs; i++) {
+    let hp = '';
+    if (hostPort) hp = he !== hs ? String(hs + i) : (ce === cs ? String(hs) : `${hs}-${he}`);
+    if (hostPort && ce !== cs && he === hs) hp = String(hs);
+    out.push([`${cs + i}/${proto}`, { HostIp: ip, HostPort: hp }]);
+  }
+  return out;
+}
+
+function parseMount(v: string): Record<string, unknown> {
+  const m: Record<string, unknown> = {};
+  let type = 'volume';
+  let ro = false;
+  const bind: Record<string, unknown> = {};
+  const vol: Record<string, unknown> = {};
+  const tmpfs: Record<string, unknown> = {};
+  let source: string | undefined;
+  let target: string | undefined;
+  let consistency: string | undefined;
+  for (const field of v.split(',')) {
+    const i = field.indexOf('=');
+    const key = (i < 0 ? field : field.slice(0, i)).toLowerCase();
+    const val = i < 0 ? undefined : field.slice(i + 1);
+    if (val === undefined && !['readonly', 'ro', 'volume-nocopy'].includes(key)) throw badValue('--mount', v, `invalid field '${field}' must be a key=value pair`);
+    switch (key) {
+      case 'type': type = val!; break;
+      case 'source': case 'src': source = val; break;
+      case 'target': case 'dst': case 'destination': target = val; break;
+      case 'readonly': case 'ro': ro = val === undefined || ['1', 'true'].includes(val.toLowerCase()); break;
+      case 'consistency': consistency = val; break;
+      case 'bind-propagation': bind.Propagation = val; break;
+      case 'bind-nonrecursive': bind.NonRecursive = val === 'true' || val === '1'; break;
+      case 'volume-nocopy': vol.NoCopy = val === undefined || val === 'true' || val === '1'; break;
+      case 'volume-driver': vol.DriverConfig = { ...(vol.DriverConfig as object), Name: val }; break;
+      case 'volume-label': { const [a, b = ''] = val!.split(/=(.*)/s); vol.Labels = { ...(vol.Labels as object), [a!]: b }; break; }
+      case 'volume-opt': { const [a, b = ''] = val!.split(/=(.*)/s); const dc = (vol.DriverConfig ?? {}) as Record<string, unknown>; vol.DriverConfig = { ...dc, Options: { ...(dc.Options as object), [a!]: b } }; break; }
+      case 'tmpfs-size': tmpfs.SizeBytes = memBytes('--mount', val!); break;
+      case 'tmpfs-mode': tmpfs.Mode = Number.parseInt(val!, 8); break;
+      default: throw badValue('--mount', v, `unexpected key '${key}' in '${field}'`);
+    }
+  }
+  m.Type = type;
+  if (source !== undefined) m.Source = source;
+  if (target !== undefined) m.Target = target;
+  if (ro) m.ReadOnly = true;
+  if (consistency) m.Consistency = consistency;
+  if (Object.keys(bind).length) m.BindOptions = bind;
+  if (Object.keys(vol).length) m.VolumeOptions = vol;
+  if (Object.keys(tmpfs).length) m.TmpfsOptions = tmpfs;
+  if (type === 'bind' && m.VolumeOptions) throw badValue('--mount', v, 'cannot mix \'volume-*\' options with mount type \'bind\'');
+  return m;
+}
+
+function readKvFile(path: string, withEnv: boolean): string[] {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch { throw new CliError(`open ${path}: no such file or directory`, 125); }
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^\s+/, '').replace(/\r$/, '');
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf('=');
+    if (i < 0 && withEnv) {
+      const val = process.env[line.trimEnd()];
+      if (val !== undefined) out.push(`${line.trimEnd()}=${val}`);
+      continue;
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/** Builds the create request from parsed flags, the image and the command; throws CliError (125). */
+export function buildCreate(o: RunOpts, image: string, cmd: string[], detachForRun = false): CreateRequest {
+  const attach = list(o, 'attach').map((s) => s.toLowerCase());
+  for (const a of attach) if (!['stdin', 'stdout', 'stderr'].includes(a)) throw badValue('-a, --attach', a, `valid streams are STDIN, STDOUT and STDERR`);
+  let attachStdin = attach.includes('stdin');
+  let attachStdout = attach.includes('stdout');
+  let attachStderr = attach.includes('stderr');
+  const interactive = o.interactive === true;
+  if (interactive) attachStdin = true;
+  if (!attach.length) { attachStdout = true; attachStderr = true; }
+
+  // env
+  const envFlags = list(o, 'env').map((e) => {
+    if (e.includes('=')) return e;
+    const v = process.env[e];
+    return v !== undefined ? `${e}=${v}` : e;
+  });
+  // the docker 20.10 CLI sends the first -e last (`-e A=1 -e B -e C=2` → B, C=2, A=1): same body here
+  if (envFlags.length > 1) envFlags.push(envFlags.shift()!);
+  const env = [...list(o, 'envFile').flatMap((f) => readKvFile(f, true)), ...envFlags];
+  const labels = sortedMap([...list(o, 'labelFile').flatMap((f) => readKvFile(f, false)), ...list(o, 'label')].map((l) => {
+    const i = l.indexOf('=');
+    return (i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)]) as [string, string];
+  }));
+
+  // ports
+  const exposed: Array<[string, object]> = [];
+  const bindings = new Map<string, Array<{ HostIp: string; HostPort: string }>>();
+  for (const p of list(o, 'publish')) {
+    for (const [port, b] of parsePortSpec(p)) {
+      exposed.push([port, {}]);
+      if (!bindings.has(port)) bindings.set(port, []);
+      bindings.get(port)!.push(b);
+    }
+  }
+  for (const e of list(o, 'expose')) {
+    const [ports, proto = 'tcp'] = e.split('/');
+    const r = /^(\d+)(?:-(\d+))?$/.exec(ports!);
+    if (!r) throw new CliError(`invalid range format for --expose: ${e}, error: strconv.ParseUint: parsing "${ports}": invalid syntax`, 125);
+    for (let i = Number(r[1]); i <= Number(r[2] ?? r[1]); i++) exposed.push([`${i}/${proto}`, {}]);
+  }
+
+  // volumes
+  const binds: string[] = [];
+  const volumes: Array<[string, object]> = [];
+  for (const v of list(o, 'volume')) {
+    const parts = v.split(':');
+    if (parts.length > 1 && parts[1] !== '') binds.push(v);
+    else volumes.push([v, {}]);
+  }
+  const mounts = list(o, 'mount').map(parseMount);
+  const tmpfs = sortedMap(list(o, 'tmpfs').map((t) => {
+    const i = t.indexOf(':');
+    return (i < 0 ? [t, ''] : [t.slice(0, i), t.slice(i + 1)]) as [string, string];
+  }));
+
+  // restart
+  const restartRaw = str(o, 'restart') ?? 'no';
+  const restart = { Name: '', MaximumRetryCount: 0 };
+  if (restartRaw !== '') {
+    const parts = restartRaw.split(':');
+    if (parts.length > 2) throw new CliError('invalid restart policy format', 125);
+    if (parts.length === 2) {
+      if (!/^[-+]?\d+$/.test(parts[1]!)) throw new CliError('maximum retry count must be an integer', 125);
+      restart.MaximumRetryCount = Number(parts[1]);
+    }
+    restart.Name = parts[0]!;
+  }
+  if (o.rm === true && restart.Name !== 'no' && restart.Name !== '') throw new CliError('Conflicting options: --restart and --rm', 125);
+
+  const ulimits = list(o, 'ulimit').map((u) => {
+    const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
+    if (!m) throw badValue('--ulimit', u, `invalid ulimit argument: ${u}`);
+    return { Name: m[1]!, Hard: Number(m[3] ?? m[2]), Soft: Number(m[2]) };
+  });
+  const logOpts = sortedMap(list(o, 'logOpt').map((l) => {
+    const i = l.indexOf('=');
+    if (i < 0) throw badValue('--log-opt', l, `invalid key value pair format: ${l}`);
+    return [l.slice(0, i), l.slice(i + 1)] as [string, string];
+  }));
+  for (const h of list(o, 'addHost')) {
+    if (!/^[^:]+:.+$/.test(h)) throw badValue('--add-host', h, `bad format for add-host: "${h}"`);
+  }
+
+  const memory = str(o, 'memory') !== undefined ? memBytes('-m, --memory', str(o, 'memory')!) : 0;
+  const swapRaw = str(o, 'memorySwap');
+  const memorySwap = swapRaw === undefined ? 0 : swapRaw === '-1' ? -1 : memBytes('--memory-swap', swapRaw);
+  const nanoCpus = str(o, 'cpus') !== undefined ? parseCpus(str(o, 'cpus')!) : 0;
+  const int = (k: string, flag: string, d: number): number => (str(o, k) !== undefined ? parseInt64(flag, str(o, k)!) : d);
+  const shm = str(o, 'shmSize') !== undefined ? memBytes('--shm-size', str(o, 'shmSize')!) : 0;
+  const network = str(o, 'network') ?? str(o, 'net') ?? 'default';
+
+  let entrypoint: string[] | null = null;
+  if (o.entrypoint !== undefined) entrypoint = [str(o, 'entrypoint') ?? ''];
+  const stdinOnce = interactive && attachStdin && !o.detach;
+
+  const sysctls = sortedMap(list(o, 'sysctl').map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)] as [string, string]; }));
+  const devices = list(o, 'device').map((d) => {
+    const [src, dst, perm] = d.split(':');
+    return { PathOnHost: src!, PathInContainer: dst && !/^[rwm]+$/.test(dst) ? dst : src!, CgroupPermissions: perm ?? (dst && /^[rwm]+$/.test(dst) ? dst : 'rwm') };
+  });
+
+  const config: Record<string, unknown> = {
+    Hostname: str(o, 'hostname') ?? '',
+    Domainname: str(o, 'domainname') ?? '',
+    User: str(o, 'user') ?? '',
+    AttachStdin: detachForRun ? false : attachStdin,
+    AttachStdout: detachForRun ? false : attachStdout,
+    AttachStderr: detachForRun ? false : attachStderr,
+  };
+  if (exposed.length) config.ExposedPorts = sortedMap(exposed);
+  Object.assign(config, {
+    Tty: o.tty === true,
+    OpenStdin: interactive,
+    StdinOnce: detachForRun ? false : stdinOnce,
+    Env: env.length ? env : null,
+    Cmd: cmd.length ? cmd : null,
+  });
+  const health = healthcheck(o);
+  if (health) config.Healthcheck = health;
+  Object.assign(config, {
+    Image: image,
+    Volumes: sortedMap(volumes),
+    WorkingDir: str(o, 'workdir') ?? '',
+    Entrypoint: entrypoint,
+  });
+  if (str(o, 'macAddress')) config.MacAddress = str(o, 'macAddress');
+  Object.assign(config, { OnBuild: null, Labels: labels });
+  if (str(o, 'stopSignal')) config.StopSignal = str(o, 'stopSignal');
+  if (str(o, 'stopTimeout') !== undefined) config.StopTimeout = parseInt64('--stop-timeout', str(o, 'stopTimeout')!);
+
+  const hc: Record<string, unknown> = {
+    Binds: binds.length ? binds : null,
+    ContainerIDFile: str(o, 'cidfile') ?? '',
+    LogConfig: { Type: str(o, 'logDriver') ?? '', Config: logOpts },
+    NetworkMode: network,
+    PortBindings: sortedMap([...bindings]),
+    RestartPolicy: restart,
+    AutoRemove: o.rm === true,
+    VolumeDriver: str(o, 'volumeDriver') ?? '',
+    VolumesFrom: list(o, 'volumesFrom').length ? list(o, 'volumesFrom') : null,
+    CapAdd: list(o, 'capAdd').length ? list(o, 'capAdd') : null,
+    CapDrop: list(o, 'capDrop').length ? list(o, 'capDrop') : null,
+    CgroupnsMode: str(o, 'cgroupns') ?? '',
+    Dns: list(o, 'dns'),
+    DnsOptions: list(o, 'dnsOption'),
+    DnsSearch: list(o, 'dnsSearch'),
+    ExtraHosts: list(o, 'addHost').length ? list(o, 'addHost') : null,
+    GroupAdd: list(o, 'groupAdd').length ? list(o, 'groupAdd') : null,
+    IpcMode: str(o, 'ipc') ?? '',
+    Cgroup: '',
+    Links: list(o, 'link').length ? list(o, 'link') : null,
+    OomScoreAdj: int('oomScoreAdj', '--oom-score-adj', 0),
+    PidMode: str(o, 'pid') ?? '',
+    Privileged: o.privileged === true,
+    PublishAllPorts: o.publishAll === true,
+    ReadonlyRootfs: o.readOnly === true,
+    SecurityOpt: list(o, 'securityOpt').length ? list(o, 'securityOpt') : null,
+  };
+  if (list(o, 'storageOpt').length) hc.StorageOpt = sortedMap(list(o, 'storageOpt').map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)] as [string, string]; }));
+  if (Object.keys(tmpfs).length) hc.Tmpfs = tmpfs;
+  Object.assign(hc, { UTSMode: str(o, 'uts') ?? '', UsernsMode: str(o, 'userns') ?? '', ShmSize: shm });
+  if (Object.keys(sysctls).length) hc.Sysctls = sysctls;
+  if (str(o, 'runtime')) hc.Runtime = str(o, 'runtime');
+  Object.assign(hc, {
+    ConsoleSize: [0, 0],
+    Isolation: str(o, 'isolation') ?? '',
+    CpuShares: int('cpuShares', '-c, --cpu-shares', 0),
+    Memory: memory,
+    NanoCpus: nanoCpus,
+    CgroupParent: str(o, 'cgroupParent') ?? '',
+    BlkioWeight: 0,
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: null,
+    BlkioDeviceWriteBps: null,
+    BlkioDeviceReadIOps: null,
+    BlkioDeviceWriteIOps: null,
+    CpuPeriod: int('cpuPeriod', '--cpu-period', 0),
+    CpuQuota: int('cpuQuota', '--cpu-quota', 0),
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: str(o, 'cpusetCpus') ?? '',
+    CpusetMems: str(o, 'cpusetMems') ?? '',
+    Devices: devices,
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    KernelMemory: 0,
+    KernelMemoryTCP: 0,
+    MemoryReservation: str(o, 'memoryReservation') !== undefined ? memBytes('--memory-reservation', str(o, 'memoryReservation')!) : 0,
+    MemorySwap: memorySwap,
+    MemorySwappiness: int('memorySwappiness', '--memory-swappiness', -1),
+    OomKillDisable: o.oomKillDisable === true,
+    PidsLimit: int('pidsLimit', '--pids-limit', 0),
+    Ulimits: ulimits.length ? ulimits : null,
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+  });
+  if (mounts.length) hc.Mounts = mounts;
+  Object.assign(hc, { MaskedPaths: null, ReadonlyPaths: null });
+  if (o.init !== undefined) hc.Init = o.init === true;
+
+  const endpoints: Record<string, unknown> = {};
+  const aliases = list(o, 'networkAlias');
+  if ((aliases.length || str(o, 'ip')) && network !== 'default') {
+    const ep: Record<string, unknown> = {};
+    if (str(o, 'ip')) ep.IPAMConfig = { IPv4Address: str(o, 'ip') };
+    if (aliases.length) ep.Aliases = aliases;
+    endpoints[network] = ep;
+  }
+  const body = { ...config, HostConfig: hc, NetworkingConfig: { EndpointsConfig: endpoints } };
+  const req: CreateRequest = { body };
+  if (str(o, 'name') !== undefined) req.name = str(o, 'name')!;
+  if (str(o, 'platform')) req.platform = str(o, 'platform')!;
+  return req;
+}
+
+function healthcheck(o: RunOpts): Record<string, unknown> | undefined {
+  if (o.noHealthcheck === true) return { Test: ['NONE'] };
+  const cmd = str(o, 'healthCmd');
+  const dur = (k: string, flag: string): number => {
+    const v = str(o, k);
+    if (v === undefined) return 0;
+    const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
+    if (!m) throw badValue(flag, v, `time: invalid duration "${v}"`);
+    const f: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+    return Math.round(Number(m[1]) * f[m[2]!]!);
+  };
+  const interval = dur('healthInterval', '--health-interval');
+  const timeout = dur('healthTimeout', '--health-timeout');
+  const start = dur('healthStartPeriod', '--health-start-period');
+  const retries = str(o, 'healthRetries') !== undefined ? Number(str(o, 'healthRetries')) : 0;
+  if (cmd === undefined && !interval && !timeout && !start && !retries) return undefined;
+  const h: Record<string, unknown> = {};
+  if (cmd !== undefined) h.Test = ['CMD-SHELL', cmd];
+  if (interval) h.Interval = interval;
+  if (timeout) h.Timeout = timeout;
+  if (start) h.StartPeriod = start;
+  if (retries) h.Retries = retries;
+  return h;
+}
+
