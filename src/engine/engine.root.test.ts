@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 const SRC = resolve(import.meta.dirname, '..');
-const BUSYBOX = '/work/shared/images/busybox-1.35.tar';
+const BUSYBOX = resolve(import.meta.dirname, '../../../shared/images/busybox-1.35.tar');
 const fixture = process.env.BERTH_FIXTURES ? join(process.env.BERTH_FIXTURES, 'busybox-1.35.tar') : BUSYBOX;
 const skip = process.getuid?.() !== 0 ? 'needs root'
   : !existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'needs runc and conmon'

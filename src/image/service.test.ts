@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { createReadStream, createWriteStream, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable, PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { createImageService, type ImageService } from './index.ts';
 import { mkTar } from './testing.ts';
 
-const IMAGES = '/work/shared/images';
+const IMAGES = resolve(import.meta.dirname, '../../../shared/images');
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && 'needs root (overlay, mknod, chown)';
 

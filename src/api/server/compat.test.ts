@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { containerInspect, containerSummary, statusString, commandString } from './compat/container.ts';
 import { imageInspect, imageSummary, sharedSizes } from './compat/image.ts';
 import { infoResponse, versionResponse } from './compat/system.ts';
@@ -11,7 +12,7 @@ import { globRegex } from './routes/images.ts';
 import { ts9 } from './routes/containers.ts';
 import { FakeBackend, busyboxImage } from './fake-backend.test.ts';
 
-const REF = '/work/shared/reference/docker-20.10/api';
+const REF = resolve(import.meta.dirname, '../../../../shared/reference/docker-20.10/api');
 const haveRef = existsSync(REF);
 
 /** The n-th `raw body` JSON of a reference capture. */
