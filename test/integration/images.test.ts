@@ -35,7 +35,7 @@ describe('images', { skip: integrationSkip() }, () => {
     assert.deepEqual(list.stdout.trim().split('\n').sort(), fixtures().flatMap((f) => f.tags).sort());
   });
 
-  it('save → rmi → load gives the same image IDs; skopeo reads the archive', async () => {
+  it('save → rmi → load gives the same image IDs; skopeo and podman read the archive', async () => {
     const out = join(d.dir, 'saved.tar');
     const s = await d.docker(['save', '-o', out, 'busybox:1.35', 'layers:test']);
     assert.equal(s.code, 0, s.stderr);
@@ -46,6 +46,16 @@ describe('images', { skip: integrationSkip() }, () => {
     assert.equal(info.Layers.length, 1);
     const skCfg = spawnSync('skopeo', ['inspect', '--config', `docker-archive:${out}:layers:test`], { encoding: 'utf8' });
     assert.equal(skCfg.status, 0, skCfg.stderr);
+    // podman loads the same archive into a private store and sees both images with their IDs.
+    const pod = ['--root', join(d.dir, 'podman-root'), '--runroot', join(d.dir, 'podman-run'), '--storage-driver', 'vfs'];
+    const pl = spawnSync('podman', [...pod, 'load', '-i', out], { encoding: 'utf8' });
+    assert.equal(pl.status, 0, pl.stderr);
+    const pi = spawnSync('podman', [...pod, 'images', '--no-trunc', '--format', '{{.ID}}'], { encoding: 'utf8' });
+    assert.equal(pi.status, 0, pi.stderr);
+    const podIds = new Set(pi.stdout.trim().split('\n').map((x) => x.replace(/^sha256:/, '')));
+    for (const f of fixtures().filter((x) => x.file === FIXTURE_FILES.busybox || x.file === FIXTURE_FILES.layers)) {
+      assert.ok(podIds.has(f.image_id.replace(/^sha256:/, '')), `podman has ${f.image_id}: ${pi.stdout}`);
+    }
     const rmi = await d.docker(['rmi', 'layers:test', 'busybox:1.35', 'busybox:latest']);
     assert.equal(rmi.code, 0, rmi.stderr);
     assert.match(rmi.stdout, /^Untagged: layers:test$/m);
