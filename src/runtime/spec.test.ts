@@ -10,6 +10,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, symlinkSyn
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { buildSpec } from './index.ts';
+import { ALL_CAPS } from './spec.ts';
 import type { SpecOptions, Spec } from './index.ts';
 import { InvalidArgumentError } from '../lib/index.ts';
 
@@ -74,7 +75,7 @@ test('privileged, tty, user, init, limits, host network', async () => {
       sysctls: { 'kernel.shm_rmid_forced': '1' }, shmSize: 134217728, oomScoreAdj: 500,
       resources: { memory: 100 * 1024 * 1024, memoryReservation: 50 * 1024 * 1024, pidsLimit: 64, cpuShares: 512, cpusetCpus: '0', cpusetMems: '0', blkioWeight: 300, oomKillDisable: true },
       mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'size=65536k'] }],
-    }), { hostDevices: async () => [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 438, uid: 0, gid: 0 }] });
+    }), { hostDevices: async () => [{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 438, uid: 0, gid: 0 }], capBounding: () => ALL_CAPS });
     golden('privileged-tty-user-init.json', spec);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -99,12 +100,16 @@ test('capabilities, devices, joined netns, no-new-privileges', async () => {
 });
 
 test('capability arithmetic: ALL, drop ALL, unknown', async () => {
-  const caps = async (capAdd: string[], capDrop: string[]) => (await buildSpec(base({ capAdd, capDrop }))).process!.capabilities!.bounding;
+  const caps = async (capAdd: string[], capDrop: string[], capBounding = () => ALL_CAPS) => (await buildSpec(base({ capAdd, capDrop }), { capBounding })).process!.capabilities!.bounding;
   assert.deepEqual(await caps([], ['ALL']), []);
   assert.deepEqual(await caps(['kill', 'sys_time'], ['all']), ['CAP_KILL', 'CAP_SYS_TIME']);
   const all = await caps(['ALL'], ['sys_admin']);
   assert.equal(all!.length, 40);
   assert.ok(!all!.includes('CAP_SYS_ADMIN'));
+  // ALL is what the host's bounding set has: a sandbox without CAP_SYS_RESOURCE cannot hand it out.
+  const bounded = await caps(['ALL'], [], () => ALL_CAPS.filter((c) => c !== 'CAP_SYS_RESOURCE'));
+  assert.equal(bounded!.length, 40);
+  assert.ok(!bounded!.includes('CAP_SYS_RESOURCE'));
   await assert.rejects(caps(['CAP_FOO'], []), (e: unknown) => e instanceof InvalidArgumentError && e.message === 'unknown capability: "CAP_FOO"');
 });
 

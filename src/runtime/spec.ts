@@ -4,6 +4,7 @@
  * generated file reads like Docker's.
  */
 import { readdir, stat, realpath } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errno, InvalidArgumentError } from '../lib/index.ts';
 import type { Spec, Mount, LinuxDevice, runtime } from '../oci/index.ts';
@@ -53,9 +54,24 @@ const RLIMITS = new Set([
 
 const IN_CONTAINER_INIT = '/sbin/docker-init';
 
-/** Test seams: host devices for --privileged (scan of /dev by default). */
+/** Test seams: host devices for --privileged (scan of /dev by default), and the host's capability bounding set. */
 export interface SpecHost {
   hostDevices?: () => Promise<LinuxDevice[]>;
+  capBounding?: () => readonly string[];
+}
+
+let boundingCache: readonly string[] | undefined;
+/**
+ * The capabilities berthd itself may hand out: its bounding set (CapBnd in /proc/self/status). A sandbox
+ * can lack some (this host has no CAP_SYS_RESOURCE); `--privileged` and `--cap-add ALL` give what is there,
+ * as podman does, instead of failing in runc with `unable to apply caps: operation not permitted`.
+ */
+export function hostCapBounding(): readonly string[] {
+  if (boundingCache) return boundingCache;
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  const mask = m ? BigInt(`0x${m[1]}`) : -1n;
+  boundingCache = ALL_CAPS.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+  return boundingCache;
 }
 
 /** Docker's capability normalisation: upper case, `CAP_` prefix, `ALL` kept; unknown names rejected. */
@@ -71,12 +87,12 @@ function normalizeCaps(list: readonly string[]): string[] {
   return out;
 }
 
-export function tweakCapabilities(adds: readonly string[], drops: readonly string[], privileged: boolean): string[] {
-  if (privileged) return [...ALL_CAPS];
+export function tweakCapabilities(adds: readonly string[], drops: readonly string[], privileged: boolean, all: readonly string[] = ALL_CAPS): string[] {
+  if (privileged) return [...all];
   if (adds.length === 0 && drops.length === 0) return [...DEFAULT_CAPS];
   const capAdd = normalizeCaps(adds);
   const capDrop = normalizeCaps(drops);
-  if (capAdd.includes('ALL')) return ALL_CAPS.filter((c) => !capDrop.includes(c));
+  if (capAdd.includes('ALL')) return all.filter((c) => !capDrop.includes(c));
   if (capDrop.includes('ALL')) return capAdd;
   const caps = DEFAULT_CAPS.filter((c) => !capDrop.includes(c));
   for (const c of capAdd) if (!caps.includes(c)) caps.push(c);
@@ -160,7 +176,7 @@ function depth(p: string): number {
 export async function buildSpec(opts: SpecOptions, host: SpecHost = {}): Promise<Spec> {
   const privileged = opts.privileged;
   const user = await resolveUser(opts.rootfs, opts.user, opts.groupAdd);
-  const caps = tweakCapabilities(opts.capAdd, opts.capDrop, privileged);
+  const caps = tweakCapabilities(opts.capAdd, opts.capDrop, privileged, (host.capBounding ?? hostCapBounding)());
 
   // rlimits: first occurrence of a name wins (moby setRlimits)
   const rlimits: { type: string; hard: number; soft: number }[] = [];
