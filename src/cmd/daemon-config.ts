@@ -4,6 +4,7 @@
  * scalars and lists, zod, which is slow to load, only for the nested keys), and dockerd's messages for unknown keys, bad values and flag/file conflicts.
  */
 import { readFileSync } from 'node:fs';
+import { goJsonError } from '../lib/index.ts';
 
 /** A config error: berthd prints the message on stderr and exits 1. */
 export class DaemonConfigError extends Error {
@@ -214,8 +215,8 @@ export async function loadConfigFile(path: string, required: boolean): Promise<R
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (e) {
-    throw new DaemonConfigError(prefix + (e as Error).message);
+  } catch {
+    throw new DaemonConfigError(prefix + goJsonError(text, false));
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new DaemonConfigError(prefix + `json: cannot unmarshal ${jsonKind(raw)} into Go value of type map[string]interface {}`);

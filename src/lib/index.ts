@@ -6,3 +6,4 @@ export * from './units.ts';
 export * from './proc.ts';
 export * from './log.ts';
 export * as stdcopy from './stdcopy.ts';
+export { goJsonError } from './go-json.ts';

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { containerInspect, containerSummary, statusString, commandString } from './compat/container.ts';
 import { imageInspect, imageSummary, sharedSizes } from './compat/image.ts';
 import { infoResponse, versionResponse } from './compat/system.ts';
-import { goJsonError } from './go-json.ts';
+import { goJsonError } from '../../lib/index.ts';
 import { applyChanges } from './changes.ts';
 import { globRegex } from './routes/images.ts';
 import { ts9 } from './routes/containers.ts';

@@ -2,9 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { EngineBackend } from '../../engine/index.ts';
-import { InvalidArgumentError } from '../../lib/index.ts';
+import { InvalidArgumentError, goJsonError } from '../../lib/index.ts';
 import { goJson } from './errors.ts';
-import { goJsonError } from './go-json.ts';
 
 export interface Ctx {
   req: IncomingMessage;
