@@ -1,6 +1,7 @@
 /**
- * berthd: parse dockerd's flags and daemon.json, take the pid file, build image service → runtime
- * driver → engine → API server, listen, tell systemd. SIGTERM/SIGINT shut down, SIGHUP reloads.
+ * berthd: parse dockerd's flags and daemon.json, take the pid file, listen with the API server, build
+ * image service → runtime driver → engine (requests wait for it), tell systemd. SIGTERM/SIGINT shut down,
+ * SIGHUP reloads.
  * Everything heavy is imported lazily so that the daemon starts fast and idles small.
  * Entry point: daemon.ts (turns the compile cache on first).
  */
@@ -12,7 +13,7 @@ import {
 } from './daemon-config.ts';
 import { acquirePidFile, releasePidFile, sdNotify } from './daemon-files.ts';
 import { initLogger, log, setLogLevel } from '../lib/index.ts';
-import type { Engine, EngineOptions } from '../engine/index.ts';
+import type { Engine, EngineBackend, EngineOptions } from '../engine/index.ts';
 
 const started = performance.now();
 
@@ -178,34 +179,82 @@ async function main(argv: string[]): Promise<void> {
     throw e;
   }
 
+  /**
+   * Listen first, then build the engine: /_ping answers as soon as the API is up; every request that needs
+   * the engine waits for it (pendingBackend). READY=1 goes to systemd once the engine has restored.
+   */
   async function startServices(): Promise<void> {
-  const t0 = performance.now();
-  const [imageMod, runtimeMod, engineMod, apiMod] = await Promise.all([
-    import('../image/index.ts'),
-    import('../runtime/index.ts'),
-    import('../engine/index.ts'),
-    import('../api/server/index.ts'),
-  ]);
-  log().debug({ ms: Math.round(performance.now() - t0) }, 'modules loaded');
-
-  const image = await imageMod.createImageService({ root: settings.dataRoot });
-  const runtime = runtimeMod.createConmonDriver(runtimeConfig);
-  engine = await engineMod.createEngine({ root: settings.dataRoot, execRoot: settings.execRoot, image, runtime, config });
-  const t1 = performance.now();
-  await engine.restore();
-  log().debug({ ms: Math.round(performance.now() - t1) }, 'restore done');
-  if (stopping) return;
-  log().info({ 'graphdriver(s)': settings.storageDriver, version: version() }, 'berth daemon');
-  log().info('Daemon has completed initialization');
-
-  api = apiMod.createApiServer(engine, { debug: settings.debug, version: version(), experimental: settings.experimental }) as ApiServerLike;
-  for (const h of settings.hosts) {
-    await api.listen(h);
-    log().info(`API listen on ${h.startsWith('unix://') ? h.slice(7) : h}`);
+    const apiMod = await import('../api/server/index.ts');
+    let ready!: (e: Engine) => void;
+    let failed!: (e: unknown) => void;
+    const engineReady = new Promise<Engine>((res, rej) => { ready = res; failed = rej; });
+    api = apiMod.createApiServer(pendingBackend(engineReady), { debug: settings.debug, version: version(), experimental: settings.experimental }) as ApiServerLike;
+    for (const h of settings.hosts) {
+      await api.listen(h);
+      log().info(`API listen on ${h.startsWith('unix://') ? h.slice(7) : h}`);
+    }
+    log().debug({ ms: Math.round(performance.now() - started) }, 'API listening');
+    try {
+      engine = await startEngine();
+      ready(engine);
+    } catch (e) {
+      failed(e);
+      throw e;
+    }
+    if (stopping) return;
+    log().info({ 'graphdriver(s)': settings.storageDriver, version: version() }, 'berth daemon');
+    log().info('Daemon has completed initialization');
+    log().info({ listeners: settings.hosts, ms: Math.round(performance.now() - started) }, 'berthd ready');
+    await sdNotify('READY=1').catch((e: Error) => log().warn(`sd_notify: ${e.message}`));
   }
-  log().info({ listeners: settings.hosts, ms: Math.round(performance.now() - started) }, 'berthd ready');
-  await sdNotify('READY=1').catch((e: Error) => log().warn(`sd_notify: ${e.message}`));
+
+  async function startEngine(): Promise<Engine> {
+    // One module graph at a time: the API can answer in between.
+    const imageMod = await import('../image/index.ts');
+    const runtimeMod = await import('../runtime/index.ts');
+    const engineMod = await import('../engine/index.ts');
+    const image = await imageMod.createImageService({ root: settings.dataRoot });
+    const runtime = runtimeMod.createConmonDriver(runtimeConfig);
+    const e = await engineMod.createEngine({ root: settings.dataRoot, execRoot: settings.execRoot, image, runtime, config });
+    const t1 = performance.now();
+    await e.restore();
+    log().debug({ ms: Math.round(performance.now() - t1) }, 'restore done');
+    return e;
   }
+}
+
+/**
+ * The engine as the API sees it while the daemon starts: each call waits until the engine has restored,
+ * then goes to it. subscribeEvents (the one synchronous method) subscribes once the engine is there.
+ */
+function pendingBackend(engineReady: Promise<Engine>): EngineBackend {
+  let engine: Record<string, (...a: unknown[]) => unknown> | undefined;
+  const methods = new Map<string, unknown>();
+  engineReady.then((e) => {
+    engine = e as unknown as typeof engine;
+    methods.clear();
+  }, () => { /* the daemon exits */ });
+  return new Proxy({} as EngineBackend, {
+    get(_, name) {
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      let m = methods.get(name);
+      if (m) return m;
+      if (engine) {
+        m = engine[name]?.bind(engine);
+      } else if (name === 'subscribeEvents') {
+        m = (...args: Parameters<EngineBackend['subscribeEvents']>) => {
+          let off: (() => void) | undefined;
+          let cancelled = false;
+          void engineReady.then((e) => { if (!cancelled) off = e.subscribeEvents(...args); }, () => {});
+          return () => { cancelled = true; off?.(); };
+        };
+      } else {
+        m = async (...args: unknown[]) => ((await engineReady) as unknown as NonNullable<typeof engine>)[name]!(...args);
+      }
+      methods.set(name, m);
+      return m;
+    },
+  });
 }
 
 export function runDaemon(argv: string[]): void {

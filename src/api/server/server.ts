@@ -3,7 +3,7 @@
  * prefix, sets Docker's common headers, dispatches to the router, maps errors, and hands `Upgrade: tcp`
  * requests (attach) to hijack handlers.
  */
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
@@ -16,6 +16,10 @@ import { API_VERSION, MIN_API_VERSION, compareVersions as cmpVersion } from './v
 import { registerSystemRoutes } from './routes/system.ts';
 import { registerContainerRoutes } from './routes/containers.ts';
 import { registerImageRoutes } from './routes/images.ts';
+
+// Not `import … from 'node:http'`: an ES import of it also evaluates its lazy WebSocket exports, loading
+// undici (~50–100 ms of daemon start-up); the CommonJS view is the same module without them.
+const http = process.getBuiltinModule('node:http');
 
 export interface ApiServerOptions {
   /** berth's version, for the `Server: berth/<version> (linux)` header. */
@@ -145,7 +149,7 @@ export function createApiServer(backend: EngineBackend, opts: ApiServerOptions =
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // A route without a hijack handler answers as usual, on a response bound to the socket.
-    const res = new ServerResponse(req);
+    const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
     res.on('finish', () => socket.end());
@@ -157,7 +161,7 @@ export function createApiServer(backend: EngineBackend, opts: ApiServerOptions =
   }
 
   function makeServer(): Server {
-    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000, requireHostHeader: false }, (req, res) => onRequest(req, res));
+    const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000, requireHostHeader: false }, (req, res) => onRequest(req, res));
     server.on('upgrade', onUpgrade);
     server.on('clientError', (err, socket) => {
       if (socket.writable && errno(err) !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');

@@ -4,12 +4,14 @@
  * output to the socket (stdcopy-framed unless TTY). The client half-closes after its stdin ends; we close
  * the container's stdin then and keep sending output until the attach is done.
  */
-import { STATUS_CODES } from 'node:http';
 import type { AttachOptions, AttachStreams } from '../../../engine/index.ts';
 import { stdcopy } from '../../../lib/index.ts';
 import { errorMessage, httpStatus } from '../errors.ts';
 import { boolValue, type HijackCtx } from '../http.ts';
 import { versionAtLeast } from '../version.ts';
+
+// Not an ES import of node:http: that would load undici at start-up (see server.ts).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 export async function attach(ctx: HijackCtx): Promise<void> {
   const { socket, query: q, upgrade } = ctx;
