@@ -68,14 +68,14 @@ describe('seed mistakes', { skip: integrationSkip() }, () => {
     assert.equal(r.stderr, 'invalid argument "cpus=1" for "--ulimit" flag: invalid ulimit type: cpus\nSee \'berth run --help\'.\n');
   });
 
-  it('ERR-41: rmi of an image a container uses is refused; -f only untags it and it becomes dangling', async () => {
+  it('ERR-41: rmi of an image a running container uses is refused; -f only untags it and it becomes dangling', async () => {
     await d.docker(['tag', 'busybox:1.35', 'mine:v1']);
-    await d.docker(['create', '--name', 'user', 'mine:v1', 'true']);
-    const no = await d.berth(['rmi', 'mine:v1']);
-    assert.equal(no.code, 0, 'another tag keeps the image: untag only');
-    assert.equal(no.stdout, 'Untagged: mine:v1\n');
+    assert.equal((await d.docker(['run', '-d', '--name', 'user', 'mine:v1', 'sleep', '1000'])).code, 0);
+    const other = await d.berth(['rmi', 'mine:v1']);
+    assert.equal(other.code, 0, 'another tag keeps the image: untag only');
+    assert.equal(other.stdout, 'Untagged: mine:v1\n');
     await d.docker(['tag', 'busybox:1.35', 'mine:v1']);
-    await d.docker(['rmi', 'busybox:1.35', 'busybox:latest']);
+    assert.equal((await d.docker(['rmi', 'busybox:1.35', 'busybox:latest'])).code, 0);
     const refused = await d.berth(['rmi', 'mine:v1']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^Error response from daemon: conflict: unable to remove repository reference "mine:v1" \(must force\) - container [0-9a-f]{12} is using its referenced image 0dcfc6fe9a75$/m);
@@ -84,8 +84,8 @@ describe('seed mistakes', { skip: integrationSkip() }, () => {
     assert.equal(forced.stdout, 'Untagged: mine:v1\n');
     const dangling = await d.berth(['images', '-f', 'dangling=true', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
     assert.equal(dangling.stdout, '<none>:<none> 0dcfc6fe9a75\n');
-    await d.docker(['rm', 'user']);
-    await d.docker(['tag', '0dcfc6fe9a75', 'busybox:1.35']);
+    assert.equal((await d.docker(['rm', '-f', 'user'])).code, 0);
+    assert.equal((await d.docker(['tag', '0dcfc6fe9a75', 'busybox:1.35'])).code, 0);
   });
 });
 
