@@ -82,6 +82,8 @@ interface RunState {
   exited: Promise<void>;
   resolveExited: () => void;
   handling: boolean;
+  /** The final log conversion, once the exit is being handled: readers wait for it. */
+  converted?: Promise<void>;
   live: boolean;
   attaches: Set<Attach>;
 }
@@ -308,7 +310,11 @@ class ContainerEngine implements Engine {
     if (hc.Init === undefined || hc.Init === null) { if (this.#cfg.init) hc.Init = true; }
     const imageRef = req.config.Image ?? '';
     if (!imageRef) throw new InvalidArgumentError('No command specified');
+    const t0 = performance.now();
+    const phases: Record<string, number> = {};
+    const mark = (k: string) => { phases[k] = Math.round((performance.now() - t0) * 10) / 10; };
     const img = await this.#image.get(imageRef);
+    mark('image');
     const config = mergeImageConfig(req.config, img.config.config);
     const { path, args } = pathAndArgs(config);
 
@@ -343,7 +349,10 @@ class ContainerEngine implements Engine {
     this.#names.set(n, id);
     try {
       await mkdir(e.dir, { recursive: true, mode: 0o710 });
-      await Promise.all([this.#image.createRwLayer(id, img.id), this.#persist(e, true)]);
+      await Promise.all([
+        this.#image.createRwLayer(id, img.id).then(() => mark('layer')),
+        this.#persist(e, true).then(() => mark('persisted')),
+      ]);
     } catch (err) {
       this.#names.delete(n);
       await Promise.all([this.#image.removeRwLayer(id).catch(() => {}), removeAll(e.dir).catch(() => {})]);
@@ -351,8 +360,10 @@ class ContainerEngine implements Engine {
     }
     this.#byId.set(id, e);
     this.#event(c, 'create');
-    // `docker run` sends start a few ms after create: mount meanwhile (start mounts again if this failed)
-    e.mounting = this.#image.mountRwLayer(id).catch(() => undefined);
+    // `docker run` sends start a few ms after create: mount meanwhile (start mounts again if this failed),
+    // once the response is out (spawning `mount` forks the daemon, which blocks it for a few ms)
+    e.mounting = new Promise<void>((r) => setImmediate(r)).then(() => this.#image.mountRwLayer(id)).catch(() => undefined);
+    log().debug({ id, phases }, 'container created');
     return { id, warnings: [] };
   }
 
@@ -522,6 +533,7 @@ class ContainerEngine implements Engine {
         mark('created');
         // attach before the process runs, so an attached client misses nothing
         await Promise.all([...e.pendingAttaches].map((a) => this.#connect(e, run, a)));
+        mark('attached');
         await this.#rt.start(id);
         mark('started');
       } catch (err) {
@@ -675,11 +687,16 @@ class ContainerEngine implements Engine {
       return;
     }
     run.handling = true;
-    const t0 = performance.now();
-    const ms = () => Math.round((performance.now() - t0) * 10) / 10;
+    // phases count from the exit as conmon recorded it (its exit file's mtime): `seen` is the notice latency
+    const t0 = performance.now() - Math.max(0, Date.now() - exit.finishedAt.getTime());
+    const phases: Record<string, number> = {};
+    const mark = (k: string) => { phases[k] = Math.round((performance.now() - t0) * 10) / 10; };
+    mark('seen');
     run.live = false;
     run.watcher?.close();
-    await run.converter.finish().catch((err: unknown) => log().warn({ err, id }, 'final log conversion failed'));
+    run.converted = run.converter.finish().catch((err: unknown) => log().warn({ err, id }, 'final log conversion failed'));
+    await run.converted;
+    mark('logs');
     const c = e.c;
     Object.assign(c.State, { Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled });
     c.State.FinishedAt = rfc3339Nano(BigInt(exit.finishedAt.getTime()) * 1_000_000n);
@@ -698,13 +715,14 @@ class ContainerEngine implements Engine {
     if (c.HostConfig.AutoRemove && !c.State.RemovalInProgress) {
       // --rm: runtime delete, layer removal (which unmounts) and the directory go in parallel
       try {
-        await this.#remove(e);
+        await this.#remove(e, mark);
       } catch (err) {
         log().error({ err, id }, 'auto-remove failed');
       } finally {
         run.resolveExited();
       }
-      log().debug({ id, ms: ms() }, 'container exited and auto-removed');
+      mark('removed');
+      log().debug({ id, phases }, 'container exited and auto-removed');
       return;
     }
     if (c.State.RemovalInProgress) {
@@ -714,14 +732,14 @@ class ContainerEngine implements Engine {
     }
     try {
       await Promise.all([
-        this.#rt.delete(id).then(() => { e.runtimeHeld = false; }, (err: unknown) => log().warn({ err, id }, 'runtime delete failed')),
-        this.#image.unmountRwLayer(id).catch((err: unknown) => log().warn({ err, id }, 'unmount failed')),
-        this.#persist(e, false, false),
+        this.#rt.delete(id).then(() => { e.runtimeHeld = false; mark('runtime'); }, (err: unknown) => log().warn({ err, id }, 'runtime delete failed')),
+        this.#image.unmountRwLayer(id).then(() => mark('unmounted'), (err: unknown) => log().warn({ err, id }, 'unmount failed')),
+        this.#persist(e, false, false).then(() => mark('persisted')),
       ]);
     } finally {
       run.resolveExited();
     }
-    log().debug({ id, ms: ms() }, 'container exit handled');
+    log().debug({ id, phases }, 'container exit handled');
     this.#afterExit(e, exit);
   }
 
@@ -840,7 +858,11 @@ class ContainerEngine implements Engine {
     const e = this.#resolve(ref);
     if (opts.link) throw new InvalidArgumentError(`Conflict, cannot remove the default link name of the container`);
     if (e.c.State.RemovalInProgress) throw new ConflictError(`removal of container ${e.c.ID} is already in progress`);
+    const t0 = performance.now();
+    const phases: Record<string, number> = {};
+    const mark = (k: string) => { phases[k] = Math.round((performance.now() - t0) * 10) / 10; };
     await this.#lock(e, async () => {
+      mark('locked');
       if (e.run) {
         if (!opts.force) {
           if (e.c.State.Paused) throw new ConflictError(`You cannot remove a paused container ${e.c.ID}. Unpause and then stop the container before attempting removal or force remove`);
@@ -850,27 +872,32 @@ class ContainerEngine implements Engine {
         e.c.State.RemovalInProgress = true;
         try {
           await this.#signal(e, { name: 'SIGKILL', num: 9 }).catch((err: unknown) => { if (e.run) throw err; });
+          mark('killed');
           if (!(await delay(run.exited, 30_000))) throw new SystemError(`Could not kill running container ${e.c.ID}, cannot remove`);
+          mark('exited');
         } catch (err) {
           e.c.State.RemovalInProgress = false;
           throw err;
         }
       }
       if (!this.#byId.has(e.c.ID)) return; // auto-removed meanwhile
-      await this.#remove(e);
+      await this.#remove(e, mark);
+      mark('removed');
+      log().debug({ id: e.c.ID, phases }, 'container removed');
     });
   }
 
-  async #remove(e: Entry): Promise<void> {
+  /** Remove a stopped container: runtime state, rw layer and directory in parallel. `mark` times each part. */
+  async #remove(e: Entry, mark: (phase: string) => void = () => {}): Promise<void> {
     const c = e.c;
     if (!this.#byId.has(c.ID)) return;
     c.State.RemovalInProgress = true;
     if (e.mounting) { await e.mounting; e.mounting = undefined; }
     try {
       await Promise.all([
-        e.runtimeHeld ? this.#rt.delete(c.ID).catch(() => {}) : undefined,
-        this.#image.removeRwLayer(c.ID),
-        removeAll(e.dir),
+        e.runtimeHeld ? this.#rt.delete(c.ID).catch(() => {}).then(() => mark('runtime')) : undefined,
+        this.#image.removeRwLayer(c.ID).then(() => mark('layer')),
+        removeAll(e.dir).then(() => mark('dir')),
       ]);
     } catch (err) {
       c.State.RemovalInProgress = false;
@@ -927,6 +954,7 @@ class ContainerEngine implements Engine {
     if (!opts.stdout && !opts.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
     const run = e.run;
     if (run?.live) await run.converter.pump().catch(() => {});
+    else if (run?.converted) await run.converted; // the container just exited: its last lines are being written
     const path = join(e.dir, `${e.c.ID}-json.log`);
     const files = await jsonLogFiles(path, this.#maxFiles(e.c.HostConfig));
     const since = opts.since > 0 ? secondsToNanos(opts.since) : undefined;

@@ -314,14 +314,23 @@ export class LayerStore {
   }
 }
 
-/** Is `path` a mount point in this process's mount namespace? */
-export async function isMountPoint(path: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
+/**
+ * Mount points in this process's mount namespace. Read synchronously: the kernel renders mountinfo in
+ * microseconds, while a thread-pool round trip costs milliseconds when many containers start or stop at once.
+ */
+function mountPoints(): Set<string> {
+  const info = readFileSync('/proc/self/mountinfo', 'utf8');
+  const out = new Set<string>();
   for (const line of info.split('\n')) {
     const f = line.split(' ');
-    if (f.length > 4 && f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) === path) return true;
+    if (f.length > 4) out.add(f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
   }
-  return false;
+  return out;
+}
+
+/** Is `path` a mount point in this process's mount namespace? */
+export async function isMountPoint(path: string): Promise<boolean> {
+  return mountPoints().has(path);
 }
 
 export async function mountOverlay(overlayDir: string, mountId: string, lower: string): Promise<void> {
@@ -330,10 +339,43 @@ export async function mountOverlay(overlayDir: string, mountId: string, lower: s
   await run('mount', ['-t', 'overlay', 'overlay', '-o', opts.join(','), join(mountId, 'merged')], { cwd: overlayDir });
 }
 
+/**
+ * Unmounts asked for while an `umount` runs wait and go together in the next one (`umount a b c`): a parallel
+ * removal of many containers forks a handful of times, not once per container (each fork of the daemon blocks
+ * its event loop for milliseconds). A lone unmount starts at once.
+ */
+const unmountQueue: { path: string; done: (err?: Error) => void }[] = [];
+let unmounting = false;
+
+async function drainUnmounts(): Promise<void> {
+  unmounting = true;
+  try {
+    while (unmountQueue.length > 0) {
+      const batch = unmountQueue.splice(0);
+      const paths = [...new Set(batch.map((b) => b.path))];
+      try {
+        const r = await run('umount', paths, { allowFailure: true });
+        const still = r.code === 0 ? undefined : mountPoints();
+        const errLines = r.stderr.trim().split('\n');
+        for (const b of batch) {
+          if (!still?.has(b.path)) b.done();
+          else b.done(new SystemError(`umount ${b.path}: ${(errLines.find((l) => l.includes(b.path)) ?? r.stderr).trim()}`));
+        }
+      } catch (e) {
+        for (const b of batch) b.done(e as Error);
+      }
+    }
+  } finally {
+    unmounting = false;
+  }
+}
+
 export async function unmount(path: string): Promise<void> {
   if (!(await isMountPoint(path))) return;
-  const r = await run('umount', [path], { allowFailure: true });
-  if (r.code !== 0 && (await isMountPoint(path))) throw new SystemError(`umount ${path}: ${r.stderr.trim()}`);
+  await new Promise<void>((resolve, reject) => {
+    unmountQueue.push({ path, done: (err) => (err ? reject(err) : resolve()) });
+    if (!unmounting) void drainUnmounts();
+  });
 }
 
 /** Bytes under a directory, Docker's directory.Size (files and symlinks, hardlinks once, dirs not counted). */

@@ -205,6 +205,21 @@ test('conmon outlives the process that spawned it', { skip }, async () => {
   await drv.delete(id);
 });
 
+test('kill: KILL ends a paused container once thawed, 9 a created one; a stopped one is not running', { skip }, async () => {
+  const a = await createContainer({ args: ['sleep', '1000'] });
+  await drv.start(a.id);
+  await drv.pause(a.id);
+  await drv.kill(a.id, 'KILL');
+  await drv.resume(a.id).catch(() => {}); // the engine thaws after KILL, as dockerd does
+  assert.equal((await waitExit(a.id)).exitCode, 137);
+  await assert.rejects(drv.kill(a.id, 'TERM'), (e: unknown) => e instanceof FailedPreconditionError);
+  await drv.delete(a.id);
+  const b = await createContainer({ args: ['sleep', '1000'] });
+  await drv.kill(b.id, '9');
+  assert.equal((await waitExit(b.id)).exitCode, 137);
+  await drv.delete(b.id);
+});
+
 test('delete of a running container kills it and removes everything', { skip }, async () => {
   const c = await createContainer({ args: ['sleep', '1000'] });
   await drv.start(c.id);

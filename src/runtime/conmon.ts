@@ -7,10 +7,11 @@
  * conmon double-forks and outlives the daemon; nothing in here keeps a handle on it after create() returns.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile, readFile, stat, rm, rmdir, unlink, open } from 'node:fs/promises';
-import { readFileSync, watch, type FSWatcher, mkdirSync, readdirSync, constants, open as fsOpen, fstatSync, closeSync } from 'node:fs';
+import { mkdir, writeFile, readFile, rm, unlink, open } from 'node:fs/promises';
+import { readFileSync, writeFileSync, statSync, existsSync, rmSync, watch, type FSWatcher, mkdirSync, readdirSync, rmdirSync, constants, openSync, fstatSync, closeSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import * as net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
 import { errno, log, FailedPreconditionError, InvalidArgumentError, NotFoundError, SystemError } from '../lib/index.ts';
 import type {
@@ -68,10 +69,6 @@ function isRunc(rt: RuntimeBinary): boolean {
   return basename(rt.path) === 'runc';
 }
 
-async function exists(p: string): Promise<boolean> {
-  try { await stat(p); return true; } catch { return false; }
-}
-
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks), to tell a pid from its reuse. */
 function startTime(pid: number): number | undefined {
   try {
@@ -92,10 +89,10 @@ async function deleteStopped(rt: RuntimeBinary, id: string): Promise<boolean> {
   const dir = join(rt.root, id);
   let st: { init_process_pid?: number; init_process_start?: number; cgroup_paths?: Record<string, string>; config?: { hooks?: Record<string, unknown[]> } };
   try {
-    st = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as typeof st;
+    st = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as typeof st;
   } catch (e) {
     if (errno(e) !== 'ENOENT') return false;
-    await rm(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     return true;
   }
   if (Object.values(st.config?.hooks ?? {}).some((h) => h && h.length > 0)) return false;
@@ -105,7 +102,7 @@ async function deleteStopped(rt: RuntimeBinary, id: string): Promise<boolean> {
   for (const p of paths) {
     for (let i = 0; ; i++) {
       try {
-        await rmdir(p);
+        rmdirSync(p); // cgroupfs: a few µs, not worth a thread-pool round trip per controller
         break;
       } catch (e) {
         const code = errno(e);
@@ -115,7 +112,7 @@ async function deleteStopped(rt: RuntimeBinary, id: string): Promise<boolean> {
       }
     }
   }
-  await rm(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
   return true;
 }
 
@@ -130,7 +127,7 @@ async function startThroughFifo(rt: RuntimeBinary, id: string): Promise<boolean>
   const fifo = join(rt.root, id, 'exec.fifo');
   let fd: number;
   try {
-    fd = await new Promise<number>((res, rej) => fsOpen(fifo, constants.O_RDONLY | constants.O_NONBLOCK, (e, n) => (e ? rej(e) : res(n))));
+    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK); // non-blocking: returns at once
   } catch {
     return false;
   }
@@ -140,7 +137,7 @@ async function startThroughFifo(rt: RuntimeBinary, id: string): Promise<boolean>
   }
   let initPid = 0;
   try {
-    initPid = (JSON.parse(await readFile(join(rt.root, id, 'state.json'), 'utf8')) as { init_process_pid?: number }).init_process_pid ?? 0;
+    initPid = (JSON.parse(readFileSync(join(rt.root, id, 'state.json'), 'utf8')) as { init_process_pid?: number }).init_process_pid ?? 0;
   } catch { /* unknown: no liveness guard */ }
   // epoll reports nothing on a fifo no writer ever opened, so this waits for init; the timer covers a dead init
   const n = await new Promise<number>((resolve, reject) => {
@@ -153,6 +150,46 @@ async function startThroughFifo(rt: RuntimeBinary, id: string): Promise<boolean>
   });
   if (n <= 0) throw new SystemError('container process is already dead');
   await unlink(fifo).catch(() => {});
+  return true;
+}
+
+/** Is the container's cgroup frozen (paused)? undefined when that cannot be told. */
+function frozen(cgroupPaths: Record<string, string>): boolean | undefined {
+  try {
+    if (cgroupPaths.freezer) return readFileSync(join(cgroupPaths.freezer, 'freezer.state'), 'utf8').trim() !== 'THAWED';
+    if (cgroupPaths['']) return /^frozen 1$/m.test(readFileSync(join(cgroupPaths[''], 'cgroup.events'), 'utf8'));
+  } catch { /* unknown */ }
+  return undefined;
+}
+
+/**
+ * `runc kill <id> <signal>` (not --all) without spawning runc (saves one runtime exec per kill; `rm -f` of many
+ * containers sends many): signal the container's init directly, with libcontainer's own guard against pid reuse
+ * (the pid must be alive, not a zombie, and have the start time runc recorded). conmon is init's parent
+ * (subreaper), so the pid stays the container's until conmon reaps it. Returns false, and the caller runs the
+ * CLI, for another runtime, an unknown signal, unreadable state or a paused container (runc thaws it for KILL).
+ */
+function killThroughPid(rt: RuntimeBinary, id: string, signal: string): boolean {
+  if (!isRunc(rt)) return false;
+  const signals = osConstants.signals as Record<string, number | undefined>;
+  const up = signal.toUpperCase();
+  const num = /^\d+$/.test(signal) ? Number(signal) : signals[up.startsWith('SIG') ? up : `SIG${up}`];
+  if (!num || num > 64) return false;
+  let st: { init_process_pid?: number; init_process_start?: number; cgroup_paths?: Record<string, string> };
+  try {
+    st = JSON.parse(readFileSync(join(rt.root, id, 'state.json'), 'utf8')) as typeof st;
+  } catch {
+    return false; // no state: let runc say so in its words
+  }
+  const pid = st.init_process_pid ?? 0;
+  if (!(pid > 0) || st.init_process_start === undefined || frozen(st.cgroup_paths ?? {}) !== false) return false;
+  if (!pidAlive(pid) || startTime(pid) !== st.init_process_start) throw new FailedPreconditionError('container not running');
+  try {
+    process.kill(pid, num);
+  } catch (e) {
+    if (errno(e) === 'ESRCH') throw new FailedPreconditionError('container not running');
+    throw new SystemError(`unable to signal init: ${(e as Error).message}`);
+  }
   return true;
 }
 
@@ -326,9 +363,9 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
     return runtimeByName(cfg.defaultRuntime);
   }
 
-  async function readConmonPid(id: string): Promise<number | undefined> {
+  function readConmonPid(id: string): number | undefined {
     try {
-      const n = Number.parseInt(await readFile(join(bundleOf(id), 'conmon.pid'), 'utf8'), 10);
+      const n = Number.parseInt(readFileSync(join(bundleOf(id), 'conmon.pid'), 'utf8'), 10);
       return Number.isFinite(n) && n > 0 ? n : undefined;
     } catch {
       return undefined;
@@ -338,21 +375,21 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
   async function readExit(id: string): Promise<ExitInfo | undefined> {
     checkId(id);
     const file = join(exitsDir, id);
+    // the small files of the exec root (a tmpfs) are read synchronously here and in delete: µs each, and no
+    // thread-pool round trips, which keeps exit → `die` → removal quick when many containers exit at once
     let text: string;
     let mtime: Date;
     try {
-      [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+      mtime = statSync(file).mtime;
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       if (errno(e) === 'ENOENT') return undefined;
       throw e;
     }
     const code = Number.parseInt(text.trim(), 10);
     if (!Number.isFinite(code)) return undefined;
-    let oomKilled = false;
-    const info = await bundleInfo(id).catch(() => undefined);
-    for (const p of [join(bundleOf(id), 'oom'), ...(info ? [join(info.persistDir, 'oom')] : [])]) {
-      try { await stat(p); oomKilled = true; break; } catch { /* no oom */ }
-    }
+    const info = infoCache.get(id) ?? await bundleInfo(id).catch(() => undefined);
+    const oomKilled = existsSync(join(bundleOf(id), 'oom')) || (info !== undefined && existsSync(join(info.persistDir, 'oom')));
     // conmon reports -1 when it could not tell (timeout); Docker shows 255 for an unknown status
     return { exitCode: code < 0 ? 255 : code, oomKilled, finishedAt: mtime };
   }
@@ -401,22 +438,18 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
       const bundle = bundleOf(o.id);
       await ensureDirs();
       const info: BundleInfo = { runtime: rt.name, path: rt.path, args: rt.args, persistDir: o.persistDir };
-      await mkdir(bundle, { recursive: true, mode: 0o700 });
-      await Promise.all([
-        writeFile(join(bundle, 'config.json'), JSON.stringify(o.spec)),
-        writeFile(join(bundle, 'runtime.json'), JSON.stringify(info)),
-        mkdir(o.persistDir, { recursive: true }),
-        mkdir(dirname(o.logPath), { recursive: true }),
-        // a previous run of this container must not be mistaken for this one
-        rm(join(exitsDir, o.id), { force: true }),
-        rm(join(o.persistDir, 'exit'), { force: true }),
-        rm(join(o.persistDir, 'oom'), { force: true }),
-        rm(join(bundle, 'oom'), { force: true }),
-      ]);
+      // a dozen small metadata operations, done synchronously: no thread-pool round trips before conmon starts
+      mkdirSync(bundle, { recursive: true, mode: 0o700 });
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(o.spec));
+      writeFileSync(join(bundle, 'runtime.json'), JSON.stringify(info));
+      mkdirSync(o.persistDir, { recursive: true });
+      mkdirSync(dirname(o.logPath), { recursive: true });
+      // a previous run of this container must not be mistaken for this one
+      for (const f of [join(exitsDir, o.id), join(o.persistDir, 'exit'), join(o.persistDir, 'oom'), join(bundle, 'oom')]) rmSync(f, { force: true });
       infoCache.set(o.id, info);
       try {
         const { pid } = await spawnConmon(o, rt, bundle);
-        const conmonPid = await readConmonPid(o.id);
+        const conmonPid = readConmonPid(o.id);
         if (!conmonPid) throw new SystemError(`conmon: no pid file for ${o.id}`);
         return { pid, conmonPid };
       } catch (e) {
@@ -434,6 +467,7 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
     async kill(id, signal, all) {
       const rt = await runtimeOf(id);
       try {
+        if (!all && killThroughPid(rt, id, signal)) return;
         await runtimeCall(rt, ['kill', ...(all ? ['--all'] : []), id, signal]);
       } catch (e) {
         if (e instanceof SystemError && /not running|process already finished|container not running/.test(e.message)) {
@@ -446,11 +480,13 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
     async delete(id) {
       checkId(id);
       const rt = await runtimeOf(id);
-      const conmonPid = await readConmonPid(id);
+      const conmonPid = readConmonPid(id);
       const monitored = conmonPid !== undefined && pidAlive(conmonPid) && isConmonFor(conmonPid, id);
-      if (monitored && !(await exists(join(exitsDir, id)))) {
+      if (monitored && !existsSync(join(exitsDir, id))) {
         // still running (or created, or paused): kill it and let conmon record the exit, as `rm -f` does
-        await runtimeCall(rt, ['kill', id, 'KILL']).catch(() => {});
+        try {
+          if (!killThroughPid(rt, id, 'KILL')) await runtimeCall(rt, ['kill', id, 'KILL']);
+        } catch { /* already gone */ }
       }
       // conmon writes the exit file and exits; wait for it so that nothing arrives after delete
       if (monitored) for (let i = 0; i < 400 && pidAlive(conmonPid); i++) await sleep(5);
@@ -461,8 +497,8 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
           if (!(e instanceof NotFoundError)) throw e;
         }
       }
-      await rm(bundleOf(id), { recursive: true, force: true });
-      await rm(join(exitsDir, id), { force: true });
+      rmSync(bundleOf(id), { recursive: true, force: true });
+      rmSync(join(exitsDir, id), { force: true });
       infoCache.delete(id);
       reported.delete(id);
     },

@@ -70,8 +70,7 @@ function atoi(s: string): number | undefined {
 export interface ResolvedUser { uid: number; gid: number; additionalGids: number[] }
 
 export async function resolveUser(rootfs: string, spec: string, groupAdd: readonly string[]): Promise<ResolvedUser> {
-  const passwdLines = await readLines(rootfs, '/etc/passwd');
-  const groupLines = await readLines(rootfs, '/etc/group');
+  const [passwdLines, groupLines] = await Promise.all([readLines(rootfs, '/etc/passwd'), readLines(rootfs, '/etc/group')]);
   const users = passwdLines ? parsePasswd(passwdLines) : [];
   const groups = groupLines ? parseGroup(groupLines) : [];
 

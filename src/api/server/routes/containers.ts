@@ -1,5 +1,5 @@
 /** /containers/... (cf. moby router/container): decode → backend → compat encode. */
-import { InvalidArgumentError, NotImplementedError, stdcopy } from '../../../lib/index.ts';
+import { InvalidArgumentError, NotImplementedError, log, stdcopy } from '../../../lib/index.ts';
 import type { ContainerConfig, HostConfig } from '../../../engine/index.ts';
 import type { ContainerCreateRequest } from '../../types/index.ts';
 import type { Router } from '../router.ts';
@@ -32,7 +32,9 @@ async function list(ctx: Ctx): Promise<void> {
 }
 
 async function create(ctx: Ctx): Promise<void> {
+  const t0 = performance.now();
   const body = (await readJson<ContainerCreateRequest>(ctx.req)) ?? {};
+  const decoded = performance.now();
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidArgumentError('json: cannot unmarshal into Go value of type container.Config');
   }
@@ -46,6 +48,8 @@ async function create(ctx: Ctx): Promise<void> {
   if (nc) req.networkingConfig = { EndpointsConfig: (nc.EndpointsConfig ?? {}) as Record<string, unknown> };
   const out = await ctx.backend.createContainer(req);
   sendJson(ctx.res, 201, { Id: out.id, Warnings: out.warnings ?? [] });
+  const ms = (t: number) => Math.round((t - t0) * 10) / 10;
+  log().debug({ id: out.id, phases: { decoded: ms(decoded), created: ms(performance.now()) } }, 'create request');
 }
 
 function stopOpts(ctx: Ctx): { timeout?: number; signal?: string } {
