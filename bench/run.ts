@@ -113,86 +113,129 @@ with tarfile.open(sys.argv[1] + '.tmp', 'w', format=tarfile.PAX_FORMAT) as t:
 
 const envOf = (d: Daemon): NodeJS.ProcessEnv => ({ ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') });
 
-async function benchEngine(kind: EngineKind, d: Daemon): Promise<void> {
-  const env = envOf(d);
-  const set = (metric: string, s: Stat): void => {
-    const r = rows.find((x) => x.metric === metric);
-    if (r) r.values[kind] = s;
-  };
+type Daemons = Partial<Record<EngineKind, Daemon>>;
 
-  if (want('idle')) {
-    // PSS splits each page among the processes mapping it: berthd shares the node binary's pages with this
-    // bench (node too) and any other node process, dockerd and containerd share theirs with nobody here. So
-    // RSS, each daemon counted as if alone, is reported next to PSS. Measured after start + load, then again
-    // after some work (10 containers run and removed): both runtimes keep some of what work allocated.
-    const idle = async (when: string): Promise<void> => {
-      await new Promise((r) => setTimeout(r, 3000));
+function set(metric: string, kind: EngineKind, s: Stat): void {
+  const r = rows.find((x) => x.metric === metric);
+  if (r) r.values[kind] = s;
+}
+
+/** Time one command (ms) with the daemon's environment. */
+function timed(env: NodeJS.ProcessEnv, cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return ms;
+}
+
+/**
+ * Run `round(kind, i)` for both engines, alternating which goes first, so both see the same machine load
+ * (the runs are interleaved, not minutes apart). Returns the samples per engine.
+ */
+async function interleaved(ds: Daemons, rounds: number, round: (kind: EngineKind, d: Daemon, i: number) => Promise<number[] | number>): Promise<Partial<Record<EngineKind, number[]>>> {
+  const kinds = ENGINES.filter((k) => ds[k]);
+  const out: Partial<Record<EngineKind, number[]>> = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const kind of i % 2 ? [...kinds].reverse() : kinds) {
+      const v = await round(kind, ds[kind]!, i);
+      (out[kind] ??= []).push(...(Array.isArray(v) ? v : [v]));
+    }
+  }
+  return out;
+}
+
+async function benchIdle(ds: Daemons): Promise<void> {
+  // PSS splits each page among the processes mapping it: berthd shares the node binary's pages with this
+  // bench (node too) and any other node process, dockerd and containerd share theirs with nobody here. So
+  // RSS, each daemon counted as if alone, is reported next to PSS. Measured after start + load, then again
+  // after some work (10 containers run and removed): both runtimes keep some of what work allocated.
+  const idle = async (when: string): Promise<void> => {
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const [kind, d] of Object.entries(ds) as [EngineKind, Daemon][]) {
       const pids = [d.pid, ...d.helperPids()];
       const m = pids.map(pss);
-      set(`daemon memory when idle${when} (PSS, MiB)`, stat([m.reduce((a, x) => a + x.pss, 0)], 'MiB'));
-      set(`daemon memory when idle${when} (RSS, MiB)`, stat([m.reduce((a, x) => a + x.rss, 0)], 'MiB'));
+      set(`daemon memory when idle${when} (PSS, MiB)`, kind, stat([m.reduce((a, x) => a + x.pss, 0)], 'MiB'));
+      set(`daemon memory when idle${when} (RSS, MiB)`, kind, stat([m.reduce((a, x) => a + x.rss, 0)], 'MiB'));
       note(`${kind} idle${when}: ${pids.map((p, i) => `${comm(p)} PSS ${m[i]!.pss.toFixed(1)} MiB RSS ${m[i]!.rss.toFixed(1)} MiB`).join(', ')}`);
-    };
-    await idle('');
+    }
+  };
+  await idle('');
+  for (const d of Object.values(ds)) {
     for (let i = 0; i < 5; i++) await cli(d, ['run', '--rm', '--network', 'none', 'busybox:1.35', 'true']);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await cli(d, ['run', '-d', '--network', 'none', 'busybox:1.35', 'sleep', '1000'])).trim());
     await cli(d, ['rm', '-f', ...ids]);
-    await idle(', after 10 runs');
   }
+  await idle(', after 10 runs');
+}
 
-  if (want('run')) {
-    note(`${kind}: run --rm --network none`);
-    set('`run --rm --network none busybox true`', hyperfine([DOCKER20, 'run', '--rm', '--network', 'none', 'busybox:1.35', 'true'], env));
-    if (kind === 'berth') phases.push(...await phaseBreakdown(d));
-  }
+async function benchRun(ds: Daemons): Promise<void> {
+  note('run --rm --network none (interleaved)');
+  const args = ['run', '--rm', '--network', 'none', 'busybox:1.35', 'true'];
+  for (const d of Object.values(ds)) for (let i = 0; i < 2; i++) timed(envOf(d), DOCKER20, args); // warm-up
+  const r = await interleaved(ds, RUNS, async (_k, d) => timed(envOf(d), DOCKER20, args));
+  for (const [kind, xs] of Object.entries(r) as [EngineKind, number[]][]) set('`run --rm --network none busybox true`', kind, stat(xs, 'ms'));
+  if (ds.berth) phases.push(...await phaseBreakdown(ds.berth));
+}
 
-  if (want('detached')) {
-    const rates: number[] = [];
-    const rms: number[] = [];
-    const helper: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      note(`${kind}: 30 x run -d, round ${round + 1}`);
-      const t0 = performance.now();
-      const ids: string[] = [];
-      for (let i = 0; i < 30; i++) ids.push((await cli(d, ['run', '-d', '--network', 'none', 'busybox:1.35', 'sleep', '1000'])).trim());
-      rates.push(30 / ((performance.now() - t0) / 1000));
-      if (round === 0) {
-        const helpers = pidsMentioning(d.dir).filter((p) => /^(conmon|containerd-shim)/.test(comm(p)));
-        const total = helpers.map(pss).reduce((a, x) => a + x.pss, 0);
-        helper.push(total / 30);
-        note(`${kind}: ${helpers.length} helper processes (${[...new Set(helpers.map(comm))].join(', ')}), ${total.toFixed(1)} MiB PSS for 30 containers`);
-      }
-      const t1 = performance.now();
-      await cli(d, ['rm', '-f', ...ids]);
-      rms.push(performance.now() - t1);
+async function benchDetached(ds: Daemons): Promise<void> {
+  const rms: Partial<Record<EngineKind, number[]>> = {};
+  const helper: Partial<Record<EngineKind, number[]>> = {};
+  const rates = await interleaved(ds, 4, async (kind, d, round) => {
+    note(`${kind}: 30 x run -d, round ${round + 1}`);
+    const env = envOf(d);
+    const t0 = performance.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await cli(d, ['run', '-d', '--network', 'none', 'busybox:1.35', 'sleep', '1000'])).trim());
+    const rate = 30 / ((performance.now() - t0) / 1000);
+    if (round < 2) {
+      const helpers = pidsMentioning(d.dir).filter((p) => /^(conmon|containerd-shim)/.test(comm(p)));
+      const total = helpers.map(pss).reduce((a, x) => a + x.pss, 0);
+      (helper[kind] ??= []).push(total / 30);
+      note(`${kind}: ${helpers.length} helper processes (${[...new Set(helpers.map(comm))].join(', ')}), ${total.toFixed(1)} MiB PSS for 30 containers`);
     }
-    set('30 × `run -d busybox sleep 1000`, one after another (containers/s)', stat(rates, '/s'));
-    set('one `rm -f` of 30 running containers', stat(rms, 'ms'));
-    set('memory per running container, helper processes (PSS, MiB)', stat(helper, 'MiB'));
+    (rms[kind] ??= []).push(timed(env, DOCKER20, ['rm', '-f', ...ids]));
+    return rate;
+  });
+  for (const kind of ENGINES) {
+    if (rates[kind]) set('30 × `run -d busybox sleep 1000`, one after another (containers/s)', kind, stat(rates[kind]!, '/s'));
+    if (rms[kind]) set('one `rm -f` of 30 running containers', kind, stat(rms[kind]!, 'ms'));
+    if (helper[kind]) set('memory per running container, helper processes (PSS, MiB)', kind, stat(helper[kind]!, 'MiB'));
   }
+}
 
-  if (want('start')) {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      await d.stop();
-      const t0 = performance.now();
-      await d.restart();
-      times.push(performance.now() - t0);
-    }
-    note(`${kind}: daemon start ${times.map((t) => t.toFixed(0)).join(' ')} ms`);
-    set('daemon start until the API answers', stat(times, 'ms'));
+async function benchStart(ds: Daemons): Promise<void> {
+  const r = await interleaved(ds, 6, async (_k, d) => {
+    await d.stop();
+    const t0 = performance.now();
+    await d.restart();
+    return performance.now() - t0;
+  });
+  for (const [kind, xs] of Object.entries(r) as [EngineKind, number[]][]) {
+    note(`${kind}: daemon start ${xs.map((t) => t.toFixed(0)).join(' ')} ms`);
+    set('daemon start until the API answers', kind, stat(xs, 'ms'));
   }
+}
 
-  if (want('loadsave')) {
-    const big = bigImage();
-    note(`${kind}: load/save of ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB`);
-    const dh = `DOCKER_HOST=${d.host} DOCKER_CONFIG=${join(d.dir, 'docker-config')}`;
-    set('`load` of a 115 MiB one-layer image', hyperfine(['sh', '-c', `${DOCKER20} load -i ${big} >/dev/null`], env,
-      { runs: 5, warmup: 1, prepare: `${dh} ${DOCKER20} rmi -f big:latest >/dev/null 2>&1; sync` }));
+async function benchLoadSave(ds: Daemons): Promise<void> {
+  const big = bigImage();
+  note(`load/save of ${(statSync(big).size / 2 ** 20).toFixed(0)} MiB (interleaved)`);
+  const loads = await interleaved(ds, 5, async (_k, d) => {
+    const env = envOf(d);
+    spawnSync(DOCKER20, ['rmi', '-f', 'big:latest'], { env, stdio: 'ignore' });
+    spawnSync('sync');
+    return timed(env, DOCKER20, ['load', '-i', big]);
+  });
+  const saves = await interleaved(ds, 5, async (_k, d) => {
     const out = join(d.dir, 'big-saved.tar');
-    set('`save` of the same', hyperfine(['sh', '-c', `${DOCKER20} save -o ${out} big:latest`], env, { runs: 5, warmup: 1 }));
+    const ms = timed(envOf(d), DOCKER20, ['save', '-o', out, 'big:latest']);
     rmSync(out, { force: true });
+    return ms;
+  });
+  for (const kind of ENGINES) {
+    if (loads[kind]) set('`load` of a 115 MiB one-layer image', kind, stat(loads[kind]!, 'ms'));
+    if (saves[kind]) set('`save` of the same', kind, stat(saves[kind]!, 'ms'));
   }
 }
 
@@ -275,20 +318,27 @@ async function main(): Promise<void> {
     spawnSync('conmon', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
     `node ${process.version}`,
   ];
-  for (const kind of ENGINES) {
-    note(`starting ${kind}`);
-    const d = await startDaemon({ engine: kind });
-    try {
-      await d.load('busybox');
-      await benchEngine(kind, d);
-      if (kind === 'berth' && want('cli')) await cliRoundTrip(d);
-    } finally {
-      await d.cleanup();
+  // Both daemons run at the same time and every timed row alternates between them, so the two engines
+  // see the same machine (the ratio is what counts; absolute times drift with the load).
+  const ds: Daemons = {};
+  try {
+    for (const kind of ENGINES) {
+      note(`starting ${kind}`);
+      ds[kind] = await startDaemon({ engine: kind });
+      await ds[kind].load('busybox');
     }
+    if (want('idle')) await benchIdle(ds);
+    if (want('run')) await benchRun(ds);
+    if (want('detached')) await benchDetached(ds);
+    if (want('start')) await benchStart(ds);
+    if (want('loadsave')) await benchLoadSave(ds);
+    if (ds.berth && want('cli')) await cliRoundTrip(ds.berth);
+  } finally {
+    for (const d of Object.values(ds)) await d.cleanup();
   }
   const out = [
     `berth vs Docker 20.10, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()};`,
-    `both driven by the docker 20.10 CLI; medians (min–max) of ${RUNS} runs after warm-ups unless noted.`,
+    `both daemons up at once, every timed row interleaved between them, both driven by the docker 20.10 CLI; medians (min–max) of ${RUNS} runs after warm-ups unless noted.`,
     `Versions: ${versions.join('; ')}.`,
     '',
     table(),
