@@ -90,6 +90,9 @@ test('run: output, exit codes, errors', { skip }, () => {
   same(['run', '-m', 'lots', 'busybox:1.35']);
   same(['run', '-p', '99999:80', 'busybox:1.35']);
   same(['run', '--nosuchflag', 'busybox:1.35']);
+  same(['run', '--rm', '-h', 'h', '-e', 'A=1', '-eB=2', '--env=C=3', '--rm=true', 'busybox:1.35', 'env']);
+  same(['run', '-x', 'busybox:1.35']);
+  same(['ps', '-a', '--last']);
   same(['run']);
   const dropDockerLog = (s: string): string => s.replace(/^time=.*\n/gm, '');
   same(['run', '--rm', 'busybox:1.35', '/nonexistent'], dropDockerLog);

@@ -1,2 +1,2 @@
 // Only the entry points: the template engine, tabwriter and flag parsing load with the commands that use them.
-export { main, report, normalizeArgs, parseRunArgs, PROG, CLI_VERSION } from './main.ts';
+export { main, report, parseRunArgs, PROG, CLI_VERSION } from './main.ts';

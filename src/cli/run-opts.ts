@@ -6,28 +6,6 @@ import { readFileSync } from 'node:fs';
 import { ramInBytes } from './units.ts';
 import { CliError } from './errors.ts';
 
-/** flag spec for commander: [flags, kind]; kind 'b' boolean, 's' string, 'l' repeatable list. */
-export const RUN_FLAGS: Array<[string, 'b' | 's' | 'l', string?]> = [
-  ['-a, --attach <stream>', 'l'], ['-d, --detach', 'b'], ['-i, --interactive', 'b'], ['-t, --tty', 'b'], ['--rm', 'b'],
-  ['--name <string>', 's'], ['--platform <string>', 's'], ['-e, --env <list>', 'l'], ['--env-file <list>', 'l'],
-  ['-w, --workdir <string>', 's'], ['-u, --user <string>', 's'], ['--entrypoint <string>', 's'], ['-h, --hostname <string>', 's'],
-  ['--domainname <string>', 's'], ['-l, --label <list>', 'l'], ['--label-file <list>', 'l'], ['--init', 'b'],
-  ['--network <network>', 's'], ['--net <network>', 's'], ['--network-alias <list>', 'l'], ['--ip <string>', 's'], ['--mac-address <string>', 's'],
-  ['--stop-signal <string>', 's'], ['--stop-timeout <int>', 's'], ['--privileged', 'b'], ['--cap-add <list>', 'l'],
-  ['--cap-drop <list>', 'l'], ['--read-only', 'b'], ['--security-opt <list>', 'l'], ['--ulimit <ulimit>', 'l'],
-  ['-m, --memory <bytes>', 's'], ['--memory-swap <bytes>', 's'], ['--memory-reservation <bytes>', 's'], ['--memory-swappiness <int>', 's'],
-  ['--oom-kill-disable', 'b'], ['--oom-score-adj <int>', 's'], ['--cpus <decimal>', 's'], ['-c, --cpu-shares <int>', 's'], ['--cpuset-cpus <string>', 's'],
-  ['--cpuset-mems <string>', 's'], ['--cpu-period <int>', 's'], ['--cpu-quota <int>', 's'], ['--pids-limit <int>', 's'], ['--shm-size <bytes>', 's'],
-  ['-p, --publish <list>', 'l'], ['-P, --publish-all', 'b'], ['--expose <list>', 'l'], ['-v, --volume <list>', 'l'], ['--mount <mount>', 'l'],
-  ['--tmpfs <list>', 'l'], ['--volumes-from <list>', 'l'], ['--volume-driver <string>', 's'], ['--restart <string>', 's'], ['--log-driver <string>', 's'],
-  ['--log-opt <list>', 'l'], ['--add-host <list>', 'l'], ['--dns <list>', 'l'], ['--dns-search <list>', 'l'], ['--dns-option <list>', 'l'],
-  ['--ipc <string>', 's'], ['--pid <string>', 's'], ['--uts <string>', 's'], ['--userns <string>', 's'], ['--cgroupns <string>', 's'],
-  ['--cgroup-parent <string>', 's'], ['--group-add <list>', 'l'], ['--device <list>', 'l'], ['--sysctl <map>', 'l'], ['--runtime <string>', 's'],
-  ['--isolation <string>', 's'], ['--link <list>', 'l'], ['--cidfile <string>', 's'], ['--sig-proxy', 'b'], ['--no-sig-proxy', 'b'],
-  ['--detach-keys <string>', 's'], ['--pull <string>', 's'], ['-q, --quiet', 'b'], ['--health-cmd <string>', 's'],
-  ['--health-interval <duration>', 's'], ['--health-timeout <duration>', 's'], ['--health-retries <int>', 's'],
-  ['--health-start-period <duration>', 's'], ['--no-healthcheck', 'b'], ['--storage-opt <list>', 'l'],
-];
 
 export type RunOpts = Record<string, string | string[] | boolean | undefined>;
 
@@ -194,8 +172,6 @@ export function buildCreate(o: RunOpts, image: string, cmd: string[], detachForR
     const v = process.env[e];
     return v !== undefined ? `${e}=${v}` : e;
   });
-  // the docker 20.10 CLI sends the first -e last (`-e A=1 -e B -e C=2` → B, C=2, A=1): same body here
-  if (envFlags.length > 1) envFlags.push(envFlags.shift()!);
   const env = [...list(o, 'envFile').flatMap((f) => readKvFile(f, true)), ...envFlags];
   const labels = sortedMap([...list(o, 'labelFile').flatMap((f) => readKvFile(f, false)), ...list(o, 'label')].map((l) => {
     const i = l.indexOf('=');

@@ -1,7 +1,7 @@
 /**
- * The few unit helpers the CLI needs, kept local: importing src/lib's index loads pino (~50 ms of
- * start-up), too much for a CLI call. Same behaviour as lib/units.ts and lib/stdcopy.ts; drop this
- * file once lib's index loads its logger lazily.
+ * The few unit helpers the CLI needs, kept local: src/lib's index loads pino (~50 ms of start-up), and even without it
+ * node:crypto, node:fs/promises and node:child_process through fs.ts, ids.ts and proc.ts (~20 ms, measured 2026-11-23),
+ * too much for a CLI call. Same behaviour as lib/units.ts and lib/stdcopy.ts; drop this file once lib's index is that cheap.
  */
 const decimal = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const binary = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];

@@ -1,56 +1,12 @@
 /** Container commands other than create/run/start (those attach, see run.ts). */
 import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { ApiError, readAll } from '../../client/index.ts';
-import type { ContainerSummary } from '../../client/index.ts';
 import { Demuxer, STDERR, SYSTEMERR, parseGoDuration, humanSize } from '../units.ts';
 import { CliError, ExitCode } from '../errors.ts';
-import { containerContext, containerHeaders, formatRows } from '../formatter.ts';
-import { ORDERED, Template, TYPE_NAME, TemplateError } from '../template.ts';
+import { ORDERED, Template, TemplateError } from '../template.ts';
 import { tabulate } from '../tabwriter.ts';
 import type { Ctx, Opts } from '../main.ts';
 import { confirm, filters, forEach, jsonIndent, list, notFound, str } from './common.ts';
-
-const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
-
-/** Runs the template once on a recording context, as docker does to validate it and detect `.Size`. */
-function probe(format: string): Set<string> {
-  const used = new Set<string>();
-  const ctx: Record<string | symbol, unknown> = { [TYPE_NAME]: '*formatter.ContainerContext' };
-  for (const k of Object.keys(containerHeaders)) ctx[k] = () => { used.add(k); return ''; };
-  ctx.toJSON = () => { for (const k of Object.keys(containerHeaders)) used.add(k); return {}; };
-  let f = format;
-  if (f.startsWith('table')) f = f.slice(5).trim();
-  try {
-    new Template(f.replaceAll('\\t', '\t').replaceAll('\\n', '\n')).execute(ctx);
-  } catch (e) {
-    if (e instanceof TemplateError) throw new CliError(`failed to execute template: ${e.message}`, 1);
-    throw e;
-  }
-  return used;
-}
-
-export async function ps(ctx: Ctx, _args: string[], o: Opts): Promise<void> {
-  const quiet = o.quiet === true;
-  let format = str(o, 'format') ?? '';
-  let size = o.size === true;
-  if (format) {
-    const used = probe(format);
-    if (!quiet && !size && used.has('Size')) size = true;
-  }
-  if (quiet) format = '{{.ID}}';
-  else if (!format || format === 'table') format = size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
-  let limit = str(o, 'last') !== undefined ? Number(str(o, 'last')) : -1;
-  if (o.latest === true) limit = 1;
-  const list_ = await ctx.client().containerList({
-    all: o.all === true || undefined,
-    limit: limit > 0 ? limit : undefined,
-    size: size || undefined,
-    filters: filters(o),
-  });
-  const trunc = o.noTrunc !== true;
-  ctx.out(formatRows(format, list_.map((c: ContainerSummary) => containerContext(c, trunc)), containerHeaders));
-}
 
 async function rawInspect(ctx: Ctx, path: string, query?: Record<string, string | undefined>): Promise<string> {
   const res = await ctx.client().request('GET', path, query ? { query } : {});
@@ -235,6 +191,7 @@ export async function exportCmd(ctx: Ctx, args: string[], o: Opts): Promise<void
   const out = str(o, 'output');
   if (!out && process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
   const res = await ctx.client().containerExport(args[0]!);
+  const { pipeline } = await import('node:stream/promises');
   await pipeline(res.body, out ? createWriteStream(out) : process.stdout, { end: !!out });
 }
 

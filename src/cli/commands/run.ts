@@ -175,7 +175,7 @@ export async function run(ctx: Ctx, args: string[], o: Opts): Promise<void> {
   const a = await attach(client, id, s);
   const waitResult = await client.containerWait(id, ro.rm === true ? 'removed' : 'next-exit');
   const stopResize = tty ? monitorSize(client, id) : () => {};
-  const sigProxy = ro.noSigProxy !== true && !tty;
+  const sigProxy = ro.noSigProxy !== true && ro.sigProxy !== false && !tty;
   const stopSignals = sigProxy ? proxySignals(client, id) : () => {};
   try {
     await client.containerStart(id);

@@ -5,6 +5,7 @@ import { bytesSize, humanSize } from '../units.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { ago, ellipsis, goQuote, humanSize3, imageRows, truncateId } from '../formatter.ts';
 import { CLI_VERSION, type Ctx, type Opts } from '../main.ts';
+import { ansic } from './version.ts';
 import { ORDERED, TYPE_NAME, Template, TemplateError } from '../template.ts';
 import { tabulate } from '../tabwriter.ts';
 import { str } from './common.ts';
@@ -20,17 +21,6 @@ function ordered<T>(v: T): T {
   return v;
 }
 
-/** time.ANSIC of an RFC 3339 time (`Thu May  7 21:09:36 2026`); the input when it does not parse. */
-function ansic(s: string | undefined): string {
-  if (!s) return '';
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) return s;
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
-}
-
 function runTemplate(format: string, data: unknown): string {
   try {
     return new Template(format).execute(data);
@@ -40,8 +30,8 @@ function runTemplate(format: string, data: unknown): string {
   }
 }
 
-export async function version(ctx: Ctx, _args: string[], o: Opts): Promise<void> {
-  const apiVersion = ctx.apiVersion ?? DEFAULT_API_VERSION;
+/** `version --format`: the template over docker's types.VersionInfo. */
+export function formatVersion(ctx: Ctx, format: string, apiVersion: string, server: VersionInfo | undefined): void {
   const client = {
     [TYPE_NAME]: 'types.ClientVersion',
     Platform: { Name: '' },
@@ -59,59 +49,15 @@ export async function version(ctx: Ctx, _args: string[], o: Opts): Promise<void>
       return ordered({ Platform: { Name: '' }, Version: CLI_VERSION, ApiVersion: apiVersion, DefaultAPIVersion: DEFAULT_API_VERSION, GitCommit: '', GoVersion: process.version, Os: this.Os, Arch: this.Arch, BuildTime: '', Context: 'default', Experimental: true });
     },
   };
-  let server: VersionInfo | undefined;
-  let failure: unknown;
-  try {
-    server = await ctx.client().version_();
-  } catch (e) {
-    if (!(e instanceof ApiError) && !(e instanceof ConnectError)) throw e;
-    failure = e;
+  let sv: Record<string | symbol, unknown> | null = null;
+  if (server) {
+    // the CLI shows the engine's build time in time.ANSIC
+    const plain = structuredClone(server);
+    for (const c of plain.Components ?? []) if (c.Name === 'Engine' && c.Details?.BuildTime) c.Details.BuildTime = ansic(c.Details.BuildTime);
+    sv = { ...ordered(plain), APIVersion: plain.ApiVersion, [TYPE_NAME]: 'types.ServerVersion', toJSON: () => ordered(structuredClone(plain)) };
   }
-  const format = str(o, 'format');
-  if (format) {
-    let sv: Record<string | symbol, unknown> | null = null;
-    if (server) {
-      // the CLI shows the engine's build time in time.ANSIC
-      const plain = structuredClone(server);
-      for (const c of plain.Components ?? []) if (c.Name === 'Engine' && c.Details?.BuildTime) c.Details.BuildTime = ansic(c.Details.BuildTime);
-      sv = { ...ordered(plain), APIVersion: plain.ApiVersion, [TYPE_NAME]: 'types.ServerVersion', toJSON: () => ordered(structuredClone(plain)) };
-    }
-    const data = { [TYPE_NAME]: 'types.VersionInfo', Client: client, Server: sv, toJSON: () => ordered({ Client: client.toJSON(), Server: sv ? (sv.toJSON as () => unknown)() : null }) };
-    ctx.out(`${runTemplate(format, data)}\n`);
-  } else {
-    let s = `Client:
- Version:           ${CLI_VERSION}
- API version:       ${apiVersion}${apiVersion !== DEFAULT_API_VERSION && !ctx.apiVersion ? ` (downgraded from ${DEFAULT_API_VERSION})` : ''}
- Node version:      ${process.version}
- OS/Arch:           ${client.Os}/${client.Arch}
- Context:           default
- Experimental:      true
-`;
-    if (server) {
-      s += '\nServer:';
-      if (server.Platform?.Name) s += ` ${server.Platform.Name}`;
-      const comps = server.Components ?? [{ Name: 'Engine', Version: server.Version, Details: { ApiVersion: server.ApiVersion, MinAPIVersion: server.MinAPIVersion ?? '', GitCommit: server.GitCommit, GoVersion: server.GoVersion, Os: server.Os, Arch: server.Arch, BuildTime: server.BuildTime ?? '', Experimental: String(server.Experimental ?? false) } }];
-      for (const c of comps) {
-        const d = c.Details ?? {};
-        s += `\n ${c.Name}:`;
-        if (c.Name === 'Engine') {
-          s += `\n  Version:          ${c.Version}`;
-          s += `\n  API version:      ${d.ApiVersion ?? ''} (minimum version ${d.MinAPIVersion ?? ''})`;
-          s += `\n  Go version:       ${d.GoVersion ?? ''}`;
-          s += `\n  Git commit:       ${d.GitCommit ?? ''}`;
-          s += `\n  Built:            ${ansic(d.BuildTime)}`;
-          s += `\n  OS/Arch:          ${d.Os ?? ''}/${d.Arch ?? ''}`;
-          s += `\n  Experimental:     ${d.Experimental ?? ''}`;
-        } else {
-          s += `\n  Version:          ${c.Version}`;
-          for (const k of Object.keys(d).sort()) s += `\n  ${`${k}:`.padEnd(17)} ${d[k]}`;
-        }
-      }
-      s += '\n';
-    }
-    ctx.out(s);
-  }
-  if (failure) throw failure;
+  const data = { [TYPE_NAME]: 'types.VersionInfo', Client: client, Server: sv, toJSON: () => ordered({ Client: client.toJSON(), Server: sv ? (sv.toJSON as () => unknown)() : null }) };
+  ctx.out(`${runTemplate(format, data)}\n`);
 }
 
 interface Info { [k: string]: unknown }
