@@ -53,6 +53,9 @@ function parseCpus(v: string): number {
   return Math.round(nano);
 }
 
+/** The names go-units' ParseUlimit knows (`--ulimit cpus=1` is not one of them). */
+const ULIMIT_NAMES = new Set(['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
+
 /** nat.ParsePortSpecs for one -p value → [port/proto, binding][]. */
 export function parsePortSpec(raw: string): Array<[string, { HostIp: string; HostPort: string }]> {
   let ip = '';
@@ -226,7 +229,11 @@ export function buildCreate(o: RunOpts, image: string, cmd: string[], detachForR
   const ulimits = list(o, 'ulimit').map((u) => {
     const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
     if (!m) throw badValue('--ulimit', u, `invalid ulimit argument: ${u}`);
-    return { Name: m[1]!, Hard: Number(m[3] ?? m[2]), Soft: Number(m[2]) };
+    if (!ULIMIT_NAMES.has(m[1]!)) throw badValue('--ulimit', u, `invalid ulimit type: ${m[1]}`);
+    const soft = Number(m[2]);
+    const hard = Number(m[3] ?? m[2]);
+    if (soft > hard) throw badValue('--ulimit', u, `ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+    return { Name: m[1]!, Hard: hard, Soft: soft };
   });
   const logOpts = sortedMap(list(o, 'logOpt').map((l) => {
     const i = l.indexOf('=');

@@ -27,13 +27,14 @@ export function errText(e: unknown): string {
 }
 
 /** Runs fn for each name, printing the name on success; errors are printed at the end (exit 1). */
-export async function forEach(ctx: Ctx, names: string[], fn: (n: string) => Promise<void>, print = true, trailer?: (failed: string[]) => string): Promise<void> {
+/** Run fn for each name in parallel; print each name that succeeded (fn resolving `false` prints nothing), then the errors. */
+export async function forEach(ctx: Ctx, names: string[], fn: (n: string) => Promise<void | false>, print = true, trailer?: (failed: string[]) => string): Promise<void> {
   const errors: string[] = [];
   const failed: string[] = [];
   // docker runs these in parallel but prints in order
   const results = await Promise.allSettled(names.map((n) => fn(n)));
   results.forEach((r, i) => {
-    if (r.status === 'fulfilled') { if (print) ctx.out(`${names[i]}\n`); } else { errors.push(errText(r.reason)); failed.push(names[i]!); }
+    if (r.status === 'fulfilled') { if (print && r.value !== false) ctx.out(`${names[i]}\n`); } else { errors.push(errText(r.reason)); failed.push(names[i]!); }
   });
   if (errors.length) {
     if (trailer) errors.push(trailer(failed));

@@ -98,7 +98,13 @@ export async function rm(ctx: Ctx, args: string[], o: Opts): Promise<void> {
     try {
       await ctx.client().containerRemove(n, { v: o.volumes === true || undefined, link: o.link === true || undefined, force: o.force === true || undefined });
     } catch (e) {
-      throw notFound(e, 'container', n);
+      const err = notFound(e, 'container', n);
+      // As docker: with -f, a name that does not exist is reported but is no failure.
+      if (o.force === true && err instanceof CliError) {
+        ctx.err(`${err.message}\n`);
+        return false;
+      }
+      throw err;
     }
   });
 }
