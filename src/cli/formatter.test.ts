@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { displayablePorts, ellipsis, humanSize3, imageRows, containerContext, formatRows, containerHeaders, goTimeString } from './formatter.ts';
+import { humanSizeWithPrecision } from '../lib/index.ts';
+import { displayablePorts, ellipsis, imageRows, containerContext, formatRows, containerHeaders, goTimeString } from './formatter.ts';
 import type { ContainerSummary, ImageSummary } from '../client/index.ts';
 
 test('PORTS as docker 20.10 shows them', () => {
@@ -16,10 +17,10 @@ test('PORTS as docker 20.10 shows them', () => {
 test('ellipsis, sizes, times', () => {
   assert.equal(ellipsis("sh -c 'i=0; while :; do i=$((i+1))", 20), "sh -c 'i=0; while :…");
   assert.equal(ellipsis('sleep 100000', 20), 'sleep 100000');
-  assert.equal(humanSize3(1985590), '1.99MB');
-  assert.equal(humanSize3(88511618), '88.5MB');
-  assert.equal(humanSize3(0), '0B');
-  assert.equal(humanSize3(19), '19B');
+  assert.equal(humanSizeWithPrecision(1985590, 3), '1.99MB');
+  assert.equal(humanSizeWithPrecision(88511618, 3), '88.5MB');
+  assert.equal(humanSizeWithPrecision(0, 3), '0B');
+  assert.equal(humanSizeWithPrecision(19, 3), '19B');
   assert.equal(goTimeString(1795443522), '2026-11-23 14:18:42 +0000 UTC');
 });
 

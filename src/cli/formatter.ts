@@ -2,12 +2,10 @@
  * docker's cli/command/formatter: `--format` handling (`table` prefix, `\t` escapes, headers,
  * tabwriter) and the formatter contexts of ps, images and history.
  */
-import { humanDuration, humanSize, humanSize3 } from './units.ts';
+import { humanDuration, humanSize, humanSizeWithPrecision } from '../lib/index.ts';
 import type { ContainerSummary, ImageSummary, HistoryItem, Port } from '../client/index.ts';
 import { TYPE_NAME, Template, TemplateError } from './template.ts';
 import { tabulate } from './tabwriter.ts';
-
-export { humanSize3 };
 
 export function truncateId(id: string): string {
   const i = id.indexOf(':');
@@ -105,8 +103,8 @@ export function containerContext(c: ContainerSummary, trunc: boolean): Record<st
     State: () => c.State,
     Status: () => c.Status,
     Size: () => {
-      const rw = humanSize3(c.SizeRw ?? 0);
-      return c.SizeRootFs ? `${rw} (virtual ${humanSize3(c.SizeRootFs)})` : rw;
+      const rw = humanSizeWithPrecision(c.SizeRw ?? 0, 3);
+      return c.SizeRootFs ? `${rw} (virtual ${humanSizeWithPrecision(c.SizeRootFs, 3)})` : rw;
     },
     Labels: () => joinLabels(c.Labels),
     Label: (name: string) => c.Labels?.[name] ?? '',
@@ -178,7 +176,7 @@ export function imageContext(r: ImageRow, trunc: boolean): Record<string | symbo
     Digest: () => r.digest,
     CreatedSince: () => ago(i.Created),
     CreatedAt: () => goTimeString(i.Created),
-    Size: () => humanSize3(i.Size),
+    Size: () => humanSizeWithPrecision(i.Size, 3),
     Containers: () => (i.Containers === -1 ? 'N/A' : String(i.Containers)),
     VirtualSize: () => humanSize(i.VirtualSize ?? i.Size),
     SharedSize: () => (i.SharedSize === -1 ? 'N/A' : humanSize(i.SharedSize)),
@@ -201,7 +199,7 @@ export function historyContext(h: HistoryItem, trunc: boolean, human: boolean): 
     CreatedAt: () => rfc3339(h.Created),
     CreatedSince: () => (human ? ago(h.Created) : rfc3339(h.Created)),
     CreatedBy: () => { const s = h.CreatedBy.replaceAll('\t', ' '); return trunc ? ellipsis(s, 45) : s; },
-    Size: () => (human ? humanSize3(h.Size) : String(h.Size)),
+    Size: () => (human ? humanSizeWithPrecision(h.Size, 3) : String(h.Size)),
     Comment: () => h.Comment,
     toJSON: () => Object.fromEntries(['Comment', 'CreatedAt', 'CreatedBy', 'CreatedSince', 'ID', 'Size'].map((k) => [k, (ctx[k as keyof typeof ctx] as () => string)()])),
   };

@@ -3,7 +3,7 @@
  * (same keys, same order, same defaults; checked against captured requests in testdata/).
  */
 import { readFileSync } from 'node:fs';
-import { ramInBytes } from './units.ts';
+import { ramInBytes } from '../lib/index.ts';
 import { CliError } from './errors.ts';
 
 

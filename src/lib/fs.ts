@@ -1,12 +1,15 @@
 import { open, rename, readFile, mkdir, unlink, rm } from 'node:fs/promises';
 import { openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { errno, InvalidArgumentError } from './errdefs.ts';
+
+/** Temp names unique per process and call (no crypto needed: the pid tells processes apart). */
+let tmpSeq = 0;
+const tmpName = (path: string): string => `${path}.tmp-${process.pid}-${++tmpSeq}`;
 
 /** Write a file so that readers see either the old or the new content, never a torn one: tmp + fsync + rename. */
 export async function atomicWriteFile(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  const tmp = tmpName(path);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
@@ -23,7 +26,7 @@ export async function atomicWriteFile(path: string, data: string | Uint8Array, m
 }
 
 export function atomicWriteFileSync(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  const tmp = tmpName(path);
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);

@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+/** Random bytes from Web Crypto (global, initialised on first use: importing lib stays cheap). */
+function randomBytes(n: number): Buffer {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(n)));
+}
 
 /** A 64-hex identifier (container, exec, network, volume). Never all digits: Docker avoids IDs that look like numbers. */
 export function newId(): string {

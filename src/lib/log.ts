@@ -1,14 +1,31 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger, LevelWithSilent } from 'pino';
 
 export type { Logger };
 
-let root: Logger = pino({ level: process.env.BERTH_LOG_LEVEL ?? 'silent' });
+/**
+ * pino loads only when a process configures logging (the daemon, the registry): importing lib costs a CLI
+ * call nothing (pino's import is ~30 ms). Until then log() is a silent logger.
+ */
+const load = (): typeof import('pino') => createRequire(import.meta.url)('pino') as typeof import('pino');
+
+function silent(): Logger {
+  const noop = (): void => {};
+  const l = {
+    level: 'silent', fatal: noop, error: noop, warn: noop, info: noop, debug: noop, trace: noop, silent: noop,
+    child: () => l, isLevelEnabled: () => false,
+  };
+  return l as unknown as Logger;
+}
+
+let root: Logger = process.env.BERTH_LOG_LEVEL ? load().pino({ level: process.env.BERTH_LOG_LEVEL }) : silent();
 const scope = new AsyncLocalStorage<Logger>();
 
 /** Configure the process-wide root logger (daemon and registry only; the CLI prints for people). */
 export function initLogger(level: LevelWithSilent, destination: NodeJS.WritableStream = process.stderr): Logger {
-  root = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination as pino.DestinationStream);
+  const { pino } = load();
+  root = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination as import('pino').DestinationStream);
   return root;
 }
 

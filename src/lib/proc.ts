@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import type { SpawnOptions } from 'node:child_process';
 import { SystemError } from './errdefs.ts';
 
 export interface RunResult {
@@ -23,6 +23,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     if (opts.cwd) so.cwd = opts.cwd;
     if (opts.env) so.env = opts.env;
     if (opts.timeoutMs) so.timeout = opts.timeoutMs;
+    // node:child_process loads on first use: importing lib stays cheap for the CLI.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(cmd, args, so);
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -3,28 +3,29 @@ import { InvalidArgumentError } from './errdefs.ts';
 const decimal = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const binary = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
 
-/** Go's `%.4g` for a value below 1000 (no exponent form needed). */
-function g4(n: number): string {
-  return String(Number(n.toPrecision(4)));
-}
-
-function customSize(size: number, base: number, units: string[]): string {
+/** Go's `%.<precision>g` for a value below the base (no exponent form needed). */
+function customSize(size: number, base: number, units: string[], precision: number): string {
   let i = 0;
   while (size >= base && i < units.length - 1) {
     size /= base;
     i++;
   }
-  return `${g4(size)}${units[i]}`;
+  return `${Number(size.toPrecision(precision))}${units[i]}`;
+}
+
+/** Docker's `units.HumanSizeWithPrecision`: decimal units (`1.99MB` with 3, the precision of docker's SIZE columns). */
+export function humanSizeWithPrecision(bytes: number, precision: number): string {
+  return customSize(bytes, 1000, decimal, precision);
 }
 
 /** Docker's `units.HumanSize`: decimal units, 4 significant digits (`4.27MB`, `1.62kB`, `0B`). */
 export function humanSize(bytes: number): string {
-  return customSize(bytes, 1000, decimal);
+  return customSize(bytes, 1000, decimal, 4);
 }
 
 /** Docker's `units.BytesSize`: binary units (`5.312MiB`). */
 export function bytesSize(bytes: number): string {
-  return customSize(bytes, 1024, binary);
+  return customSize(bytes, 1024, binary, 4);
 }
 
 /** Docker's `units.HumanDuration` (`Less than a second`, `About a minute`, `3 hours`). */

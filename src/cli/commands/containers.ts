@@ -1,7 +1,7 @@
 /** Container commands other than create/run/start (those attach, see run.ts). */
 import { createWriteStream } from 'node:fs';
 import { ApiError, readAll } from '../../client/index.ts';
-import { Demuxer, STDERR, SYSTEMERR, parseGoDuration, humanSize } from '../units.ts';
+import { stdcopy, parseGoDuration, humanSize } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { ORDERED, Template, TemplateError } from '../template.ts';
 import { tabulate } from '../tabwriter.ts';
@@ -186,8 +186,8 @@ export async function copyOutput(body: NodeJS.ReadableStream, tty: boolean): Pro
     for await (const c of body) process.stdout.write(c as Buffer);
     return;
   }
-  const d = new Demuxer((stream, payload) => {
-    if (stream === STDERR || stream === SYSTEMERR) process.stderr.write(payload);
+  const d = new stdcopy.Demuxer((stream, payload) => {
+    if (stream === stdcopy.STDERR || stream === stdcopy.SYSTEMERR) process.stderr.write(payload);
     else process.stdout.write(payload);
   });
   for await (const c of body) d.push(c as Buffer);

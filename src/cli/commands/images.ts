@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiError, readAll } from '../../client/index.ts';
-import { humanSize } from '../units.ts';
+import { humanSize } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { formatRows, historyContext, historyHeaders, imageContext, imageHeaders, imageRows } from '../formatter.ts';
 import type { Ctx, Opts } from '../main.ts';

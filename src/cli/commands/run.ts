@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { ApiError } from '../../client/index.ts';
 import type { Client, ContainerInspect } from '../../client/index.ts';
-import { Demuxer, STDERR, SYSTEMERR } from '../units.ts';
+import { stdcopy } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { buildCreate, type RunOpts } from '../run-opts.ts';
 import type { Ctx, Opts } from '../main.ts';
@@ -80,8 +80,8 @@ async function attach(client: Client, id: string, s: Streams): Promise<{ done: P
   const done = new Promise<void>((resolve) => {
     if (s.tty) sock.on('data', (c: Buffer) => { process.stdout.write(c); });
     else {
-      const d = new Demuxer((stream, payload) => {
-        if (stream === STDERR || stream === SYSTEMERR) process.stderr.write(payload);
+      const d = new stdcopy.Demuxer((stream, payload) => {
+        if (stream === stdcopy.STDERR || stream === stdcopy.SYSTEMERR) process.stderr.write(payload);
         else process.stdout.write(payload);
       });
       sock.on('data', (c: Buffer) => d.push(c));

@@ -1,9 +1,9 @@
 /** version, info, system df. */
 import { ApiError, ConnectError, DEFAULT_API_VERSION } from '../../client/index.ts';
 import type { VersionInfo } from '../../client/index.ts';
-import { bytesSize, humanSize } from '../units.ts';
+import { bytesSize, humanSize, humanSizeWithPrecision } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
-import { ago, ellipsis, goQuote, humanSize3, imageRows, truncateId } from '../formatter.ts';
+import { ago, ellipsis, goQuote, imageRows, truncateId } from '../formatter.ts';
 import { CLI_VERSION, type Ctx, type Opts } from '../main.ts';
 import { ansic } from './version.ts';
 import { ORDERED, TYPE_NAME, Template, TemplateError } from '../template.ts';
@@ -169,14 +169,14 @@ export async function df(ctx: Ctx, _args: string[], o: Opts): Promise<void> {
     for (const c of ctrs) {
       const names = (c.Names ?? []).map((n) => n.replace(/^\//, '')).filter((n) => !n.includes('/'));
       const local = (c.Mounts ?? []).filter((m) => m.Driver === 'local').length;
-      t += `${truncateId(c.Id)}\t${c.Image}\t${goQuote(ellipsis(c.Command, 20))}\t${local}\t${humanSize3(c.SizeRw ?? 0)}\t${ago(c.Created)}\t${c.Status}\t${names.join(',')}\n`;
+      t += `${truncateId(c.Id)}\t${c.Image}\t${goQuote(ellipsis(c.Command, 20))}\t${local}\t${humanSizeWithPrecision(c.SizeRw ?? 0, 3)}\t${ago(c.Created)}\t${c.Status}\t${names.join(',')}\n`;
     }
     s += tabulate(t);
     s += '\nLocal Volumes space usage:\n\n';
     t = 'VOLUME NAME\tLINKS\tSIZE\n';
-    for (const v of vols) t += `${v.Name}\t${v.UsageData?.RefCount ?? 0}\t${humanSize3(v.UsageData?.Size ?? 0)}\n`;
+    for (const v of vols) t += `${v.Name}\t${v.UsageData?.RefCount ?? 0}\t${humanSizeWithPrecision(v.UsageData?.Size ?? 0, 3)}\n`;
     s += tabulate(t);
-    s += `\nBuild cache usage: ${humanSize3(cache.reduce((a, b) => a + b.Size, 0))}\n\n`;
+    s += `\nBuild cache usage: ${humanSizeWithPrecision(cache.reduce((a, b) => a + b.Size, 0), 3)}\n\n`;
     s += tabulate('CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n');
     ctx.out(s);
     return;
