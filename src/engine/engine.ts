@@ -174,6 +174,8 @@ class ContainerEngine implements Engine {
   // ───────────────────────── store ─────────────────────────
 
   get #containersDir(): string { return join(this.#o.root, 'containers'); }
+  /** Where a container's directory goes while it is being removed. */
+  #trashDir(id: string): string { return join(this.#containersDir, `.removing-${id}`); }
 
   #resolve(ref: string): Entry {
     const byId = this.#byId.get(ref);
@@ -694,10 +696,12 @@ class ContainerEngine implements Engine {
     mark('seen');
     run.live = false;
     run.watcher?.close();
+    const c = e.c;
     run.converted = run.converter.finish().catch((err: unknown) => log().warn({ err, id }, 'final log conversion failed'));
+    // --rm: the runtime's state and the rw layer need not wait for the last log lines (the directory does)
+    const released = c.HostConfig.AutoRemove && !c.State.RemovalInProgress ? this.#release(e, mark, run.converted) : undefined;
     await run.converted;
     mark('logs');
-    const c = e.c;
     Object.assign(c.State, { Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled });
     c.State.FinishedAt = rfc3339Nano(BigInt(exit.finishedAt.getTime()) * 1_000_000n);
     c.Berth.ConmonPid = 0;
@@ -712,10 +716,10 @@ class ContainerEngine implements Engine {
       // conmon closes attach sockets once output is drained; do not hang on one that lingers
       setTimeout(() => a.close(), 2000).unref();
     }
-    if (c.HostConfig.AutoRemove && !c.State.RemovalInProgress) {
-      // --rm: runtime delete, layer removal (which unmounts) and the directory go in parallel
+    if (released) {
+      // --rm: the directory now that the log is complete (and, after #release, whatever it could not do)
       try {
-        await this.#remove(e, mark);
+        await this.#remove(e, (k) => { if (!(k in phases)) mark(k); }, released);
       } catch (err) {
         log().error({ err, id }, 'auto-remove failed');
       } finally {
@@ -741,6 +745,20 @@ class ContainerEngine implements Engine {
     }
     log().debug({ id, phases }, 'container exit handled');
     this.#afterExit(e, exit);
+  }
+
+  /**
+   * First part of an auto-removal, run while the last log lines are converted: runtime delete, and unmount + rw
+   * layer removal, in parallel. A failure is only logged: #remove tries again and reports it.
+   */
+  async #release(e: Entry, mark: (phase: string) => void, converted: Promise<void>): Promise<void> {
+    const id = e.c.ID;
+    if (e.mounting) { await e.mounting; e.mounting = undefined; }
+    await Promise.all([
+      // its synchronous cgroup and state-file work would hold up the conversion's I/O: after it
+      converted.then(() => this.#rt.delete(id)).then(() => { e.runtimeHeld = false; mark('runtime'); }, (err: unknown) => log().warn({ err, id }, 'runtime delete failed')),
+      this.#image.removeRwLayer(id).then(() => mark('layer'), (err: unknown) => log().warn({ err, id }, 'rw layer removal failed')),
+    ]);
   }
 
   /** Hook for restart policies (a later issue): decide whether to start the container again. */
@@ -887,21 +905,33 @@ class ContainerEngine implements Engine {
     });
   }
 
-  /** Remove a stopped container: runtime state, rw layer and directory in parallel. `mark` times each part. */
-  async #remove(e: Entry, mark: (phase: string) => void = () => {}): Promise<void> {
+  /**
+   * Remove a stopped container: runtime state, rw layer and the content of its (renamed) directory in parallel,
+   * then the directory.
+   * `mark` times each part.
+   * `released` (#release under way): runtime and layer wait for it, and only retry what it could not do.
+   */
+  async #remove(e: Entry, mark: (phase: string) => void = () => {}, released: Promise<void> = Promise.resolve()): Promise<void> {
     const c = e.c;
-    if (!this.#byId.has(c.ID)) return;
+    if (!this.#byId.has(c.ID)) { await released; return; }
     c.State.RemovalInProgress = true;
     if (e.mounting) { await e.mounting; e.mounting = undefined; }
+    // the directory is renamed at once and removed last: a daemon killed meanwhile leaves either the whole
+    // container (restore removes it again) or the trash directory (restore removes runtime state, layer and it)
+    const dir = rename(e.dir, this.#trashDir(c.ID)).then(() => this.#trashDir(c.ID), () => e.dir);
     try {
       await Promise.all([
-        e.runtimeHeld ? this.#rt.delete(c.ID).catch(() => {}).then(() => mark('runtime')) : undefined,
-        this.#image.removeRwLayer(c.ID).then(() => mark('layer')),
-        removeAll(e.dir).then(() => mark('dir')),
+        released.then(() => e.runtimeHeld ? this.#rt.delete(c.ID).catch(() => {}).then(() => mark('runtime')) : undefined),
+        released.then(() => this.#image.removeRwLayer(c.ID)).then(() => mark('layer')),
+        dir.then(async (d) => { await Promise.all((await readdir(d).catch(() => [])).map((n) => removeAll(join(d, n)))); }),
       ]);
+      await removeAll(await dir);
+      mark('dir');
     } catch (err) {
       c.State.RemovalInProgress = false;
       c.State.Dead = true;
+      const at = await dir;
+      if (at !== e.dir) await rename(at, e.dir).catch(() => {});
       await mkdir(e.dir, { recursive: true }).then(() => this.#persist(e, true)).catch(() => {});
       throw new SystemError(`unable to remove filesystem for ${c.ID}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -1156,7 +1186,13 @@ class ContainerEngine implements Engine {
 
   async restore(): Promise<void> {
     await mkdir(this.#containersDir, { recursive: true, mode: 0o710 });
-    const ids = (await readdir(this.#containersDir)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    const names = await readdir(this.#containersDir);
+    const ids = names.filter((n) => /^[0-9a-f]{64}$/.test(n));
+    // removals a crash interrupted: the container was already gone, finish with its runtime state and layer
+    await Promise.all(names.map((n) => /^\.removing-([0-9a-f]{64})$/.exec(n)?.[1]).filter((id) => id !== undefined).map(async (id) => {
+      await Promise.all([this.#rt.delete(id).catch(() => {}), this.#image.removeRwLayer(id).catch(() => {})]);
+      await removeAll(this.#trashDir(id)).catch((err: unknown) => log().warn({ err, id }, 'cannot remove a container directory'));
+    }));
     const bootId = await this.#bootIdNow();
     const loaded = await Promise.all(ids.map(async (id) => {
       const dir = join(this.#containersDir, id);

@@ -11,11 +11,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, rmSync, symlinkSync, existsSync, lstatSync, readlinkSync,
+  mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, rmSync, symlinkSync, existsSync, lstatSync, readlinkSync, statSync,
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { newId, run, SystemError, NotFoundError, errno } from '../lib/index.ts';
+import { dirname, join } from 'node:path';
+import { newId, run, runInHelper, SystemError, NotFoundError, errno } from '../lib/index.ts';
 
 export interface LayerRecord {
   chainId: string;
@@ -328,6 +328,15 @@ function mountPoints(): Set<string> {
   return out;
 }
 
+/** A directory with a filesystem mounted on it (an overlay) has another device than its parent: stat answers in µs. */
+function onOtherDevice(path: string): boolean {
+  try {
+    return statSync(path).dev !== statSync(dirname(path)).dev;
+  } catch {
+    return false;
+  }
+}
+
 /** Is `path` a mount point in this process's mount namespace? */
 export async function isMountPoint(path: string): Promise<boolean> {
   return mountPoints().has(path);
@@ -342,7 +351,8 @@ export async function mountOverlay(overlayDir: string, mountId: string, lower: s
 /**
  * Unmounts asked for while an `umount` runs wait and go together in the next one (`umount a b c`): a parallel
  * removal of many containers forks a handful of times, not once per container (each fork of the daemon blocks
- * its event loop for milliseconds). A lone unmount starts at once.
+ * its event loop for milliseconds). A lone unmount starts at once. `umount` runs in the shell helper, so even that
+ * one fork happens off the daemon's thread (exit → auto-removed of a --rm container waits for it).
  */
 const unmountQueue: { path: string; done: (err?: Error) => void }[] = [];
 let unmounting = false;
@@ -354,12 +364,12 @@ async function drainUnmounts(): Promise<void> {
       const batch = unmountQueue.splice(0);
       const paths = [...new Set(batch.map((b) => b.path))];
       try {
-        const r = await run('umount', paths, { allowFailure: true });
+        const r = await runInHelper('umount', paths);
         const still = r.code === 0 ? undefined : mountPoints();
-        const errLines = r.stderr.trim().split('\n');
+        const errLines = r.output.trim().split('\n');
         for (const b of batch) {
           if (!still?.has(b.path)) b.done();
-          else b.done(new SystemError(`umount ${b.path}: ${(errLines.find((l) => l.includes(b.path)) ?? r.stderr).trim()}`));
+          else b.done(new SystemError(`umount ${b.path}: ${(errLines.find((l) => l.includes(b.path)) ?? r.output).trim()}`));
         }
       } catch (e) {
         for (const b of batch) b.done(e as Error);
@@ -371,7 +381,7 @@ async function drainUnmounts(): Promise<void> {
 }
 
 export async function unmount(path: string): Promise<void> {
-  if (!(await isMountPoint(path))) return;
+  if (!onOtherDevice(path) && !(await isMountPoint(path))) return;
   await new Promise<void>((resolve, reject) => {
     unmountQueue.push({ path, done: (err) => (err ? reject(err) : resolve()) });
     if (!unmounting) void drainUnmounts();

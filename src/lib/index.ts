@@ -7,3 +7,4 @@ export * from './proc.ts';
 export * from './log.ts';
 export * as stdcopy from './stdcopy.ts';
 export { goJsonError } from './go-json.ts';
+export { runInHelper, type HelperResult } from './shell-helper.ts';
