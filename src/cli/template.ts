@@ -15,6 +15,16 @@ export const TYPE_NAME = Symbol('goType');
 /** An object whose JSON form keeps its key order (a Go struct); maps are sorted. */
 export const ORDERED = Symbol('ordered');
 
+/** Mark decoded daemon JSON so `{{json}}` and printing keep its key order (docker decodes into typed structs). */
+export function ordered<T>(v: T): T {
+  if (Array.isArray(v)) v.forEach(ordered);
+  else if (v && typeof v === 'object') {
+    (v as Record<symbol, unknown>)[ORDERED] = true;
+    for (const x of Object.values(v)) ordered(x);
+  }
+  return v;
+}
+
 export class TemplateError extends Error {}
 
 type Node =

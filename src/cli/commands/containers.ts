@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { ApiError, readAll } from '../../client/index.ts';
 import { stdcopy, parseGoDuration, humanSize } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
-import { ORDERED, Template, TemplateError } from '../template.ts';
+import { ordered, Template, TemplateError } from '../template.ts';
 import { tabulate } from '../tabwriter.ts';
 import type { Ctx, Opts } from '../main.ts';
 import { confirm, filters, forEach, jsonIndent, list, notFound, str } from './common.ts';
@@ -11,16 +11,6 @@ import { confirm, filters, forEach, jsonIndent, list, notFound, str } from './co
 async function rawInspect(ctx: Ctx, path: string, query?: Record<string, string | undefined>): Promise<string> {
   const res = await ctx.client().request('GET', path, query ? { query } : {});
   return (await readAll(res.body)).toString();
-}
-
-/** Decoded daemon JSON: keep its key order (docker decodes into typed structs). */
-function ordered<T>(v: T): T {
-  if (Array.isArray(v)) v.forEach(ordered);
-  else if (v && typeof v === 'object') {
-    (v as Record<symbol, unknown>)[ORDERED] = true;
-    for (const x of Object.values(v)) ordered(x);
-  }
-  return v;
 }
 
 type Kind = 'container' | 'image' | 'network' | 'volume';

@@ -6,20 +6,10 @@ import { CliError, ExitCode } from '../errors.ts';
 import { ago, ellipsis, goQuote, imageRows, truncateId } from '../formatter.ts';
 import { CLI_VERSION, type Ctx, type Opts } from '../main.ts';
 import { ansic } from './version.ts';
-import { ORDERED, TYPE_NAME, Template, TemplateError } from '../template.ts';
+import { ordered, TYPE_NAME, Template, TemplateError } from '../template.ts';
 import { tabulate } from '../tabwriter.ts';
 import { str } from './common.ts';
 import type { ContainerSummary, ImageSummary } from '../../client/index.ts';
-
-/** Marks parsed daemon JSON so `{{json}}` keeps its (struct) key order. */
-function ordered<T>(v: T): T {
-  if (Array.isArray(v)) v.forEach(ordered);
-  else if (v && typeof v === 'object') {
-    (v as Record<symbol, unknown>)[ORDERED] = true;
-    for (const x of Object.values(v)) ordered(x);
-  }
-  return v;
-}
 
 function runTemplate(format: string, data: unknown): string {
   try {
