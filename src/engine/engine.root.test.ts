@@ -6,13 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 const SRC = resolve(import.meta.dirname, '..');
 const BUSYBOX = resolve(import.meta.dirname, '../../../shared/images/busybox-1.35.tar');
+/** A cgroup parent of this run's own, removed afterwards. */
+const CG_PARENT = `berth-test-${randomBytes(3).toString('hex')}`;
 const fixture = process.env.BERTH_FIXTURES ? join(process.env.BERTH_FIXTURES, 'busybox-1.35.tar') : BUSYBOX;
 const skip = process.getuid?.() !== 0 ? 'needs root'
   : !existsSync('/usr/sbin/runc') || !existsSync('/usr/bin/conmon') ? 'needs runc and conmon'
@@ -31,7 +33,7 @@ await image.load(createReadStream(archive));
 const runtimes = { runc: { path: '/usr/sbin/runc' } };
 const runtime = createConmonDriver({ runtimes, defaultRuntime: 'runc', execRoot });
 const config = { liveRestore: false, defaultRuntime: 'runc', runtimes, logDriver: 'json-file', logOpts: {}, initPath: '/usr/bin/tini-static',
-  debug: false, dns: [], dnsSearch: [], dnsOptions: [], insecureRegistries: [], registryMirrors: [], labels: [], experimental: false, cgroupParent: '/berth-test' };
+  debug: false, dns: [], dnsSearch: [], dnsOptions: [], insecureRegistries: [], registryMirrors: [], labels: [], experimental: false, cgroupParent: '/${CG_PARENT}' };
 let engine = createEngine({ root, execRoot, image, runtime, config });
 await engine.restore();
 const collect = (a) => { const chunks = []; a.onOutput((s, d) => chunks.push([s, d.toString()])); return chunks; };
@@ -122,5 +124,9 @@ test('real containers: run --rm echo hello, exit codes, logs, start errors, live
     spawnSync('sh', ['-c', `grep -o ' ${root}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
     rmSync(root, { recursive: true, force: true });
     rmSync(execRoot, { recursive: true, force: true });
+    for (const ctl of readdirSync('/sys/fs/cgroup')) {
+      const p = join('/sys/fs/cgroup', ctl, CG_PARENT);
+      if (existsSync(p)) rmdirSync(p);
+    }
   }
 });
