@@ -47,19 +47,22 @@ export function decompressed(input: Readable, compression: Compression): Readabl
   return input;
 }
 
-/** Apply a tar stream (already decompressed) to diffDir. */
-export async function applyTarStream(tar: Readable, diffDir: string, whiteoutTemplate: string): Promise<UnpackResult> {
+/**
+ * Apply a tar stream (already decompressed) to diffDir. `knownDiffId`: the digest of exactly these tar bytes,
+ * already computed (an uncompressed blob hashed as it was spooled), so they are not hashed a second time.
+ */
+export async function applyTarStream(tar: Readable, diffDir: string, whiteoutTemplate: string, knownDiffId?: string): Promise<UnpackResult> {
   const writer = new LayerWriter(diffDir, whiteoutTemplate);
   const parser = new TarParser(writer);
-  const hash = createHash('sha256');
+  const hash = knownDiffId ? undefined : createHash('sha256');
   try {
     for await (const chunk of tar as AsyncIterable<Buffer>) {
-      hash.update(chunk);
+      hash?.update(chunk);
       parser.write(chunk);
     }
     parser.finish();
     const size = writer.finish();
-    return { diffId: 'sha256:' + hash.digest('hex'), size };
+    return { diffId: hash ? 'sha256:' + hash.digest('hex') : knownDiffId!, size };
   } catch (e) {
     writer.abort();
     throw wrapDecompressError(e);
@@ -75,12 +78,13 @@ function wrapDecompressError(e: unknown): unknown {
   return e;
 }
 
-export async function unpackFile(blobPath: string, diffDir: string, whiteoutTemplate: string): Promise<UnpackResult> {
+/** Unpack a stored blob. `blobDigest`: its digest as computed when it was stored (the diff ID if it is a plain tar). */
+export async function unpackFile(blobPath: string, diffDir: string, whiteoutTemplate: string, blobDigest?: string): Promise<UnpackResult> {
   const comp = detectCompression(readHead(blobPath));
   const src = createReadStream(blobPath, { highWaterMark: 1 << 20 });
   const tar = decompressed(src, comp);
   if (tar !== src) src.on('error', (e) => tar.destroy(e));
-  return applyTarStream(tar, diffDir, whiteoutTemplate);
+  return applyTarStream(tar, diffDir, whiteoutTemplate, comp === 'none' ? blobDigest : undefined);
 }
 
 interface WorkerReply { ok: boolean; result?: UnpackResult; kind?: string; message?: string }
@@ -93,14 +97,14 @@ export class UnpackWorker {
   #worker: Worker | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  unpack(blobPath: string, diffDir: string, whiteoutTemplate: string): Promise<UnpackResult> {
+  unpack(blobPath: string, diffDir: string, whiteoutTemplate: string, blobDigest?: string): Promise<UnpackResult> {
     const inline = statSync(blobPath).size < INLINE_MAX;
-    const job = this.#queue.then(() => (inline ? unpackFile(blobPath, diffDir, whiteoutTemplate) : this.#run(blobPath, diffDir, whiteoutTemplate)));
+    const job = this.#queue.then(() => (inline ? unpackFile(blobPath, diffDir, whiteoutTemplate, blobDigest) : this.#run(blobPath, diffDir, whiteoutTemplate, blobDigest)));
     this.#queue = job.catch(() => {});
     return job;
   }
 
-  #run(blobPath: string, diffDir: string, whiteoutTemplate: string): Promise<UnpackResult> {
+  #run(blobPath: string, diffDir: string, whiteoutTemplate: string, blobDigest: string | undefined): Promise<UnpackResult> {
     if (!this.#worker) {
       const self = fileURLToPath(import.meta.url);
       this.#worker = new Worker(new URL('./layer-worker' + extname(self), import.meta.url));
@@ -120,7 +124,7 @@ export class UnpackWorker {
       w.on('error', onErr);
       w.on('exit', onExit);
       w.ref();
-      w.postMessage({ blobPath, diffDir, whiteoutTemplate });
+      w.postMessage({ blobPath, diffDir, whiteoutTemplate, blobDigest });
     });
   }
 

@@ -2,8 +2,8 @@
 import { parentPort } from 'node:worker_threads';
 import { unpackFile } from './layer-unpack.ts';
 
-parentPort?.on('message', (m: { blobPath: string; diffDir: string; whiteoutTemplate: string }) => {
-  unpackFile(m.blobPath, m.diffDir, m.whiteoutTemplate).then(
+parentPort?.on('message', (m: { blobPath: string; diffDir: string; whiteoutTemplate: string; blobDigest?: string }) => {
+  unpackFile(m.blobPath, m.diffDir, m.whiteoutTemplate, m.blobDigest).then(
     (result) => parentPort?.postMessage({ ok: true, result }),
     (e: unknown) => parentPort?.postMessage({ ok: false, kind: (e as Error)?.name, message: e instanceof Error ? e.message : String(e) }),
   );

@@ -259,7 +259,7 @@ class Service implements ImageService {
           const tmp = this.layers.prepare();
           prepared.push(tmp);
           const p = parent;
-          const job = worker.unpack(blob.file, tmp.diff, tmp.whiteout).then((r) => {
+          const job = worker.unpack(blob.file, tmp.diff, tmp.whiteout, blob.digest).then((r) => {
             if (r.diffId !== diffId) throw new InvalidArgumentError(`invalid archive: layer ${blob.path} has diff ID ${r.diffId}, but the image config says ${diffId}`);
             return { dir: tmp.dir, size: r.size, diffId, parent: p, blob };
           });
