@@ -37,6 +37,14 @@ export interface Spooled {
   data: Buffer | undefined;
 }
 
+/**
+ * Told about each large file as it is spooled, so that a layer can be unpacked while the archive is still
+ * arriving. `start` returns a sink for the file's growth, or undefined to leave it alone.
+ */
+export interface Follower {
+  start(path: string, file: string, size: number): { grow(size: number): void; end(ok: boolean, size: number): void } | undefined;
+}
+
 /** What the archive says about one image. */
 export interface ArchiveImage {
   config: Spooled;
@@ -78,16 +86,19 @@ class Spooler implements TarHandler {
   readonly files = new Map<string, Spooled>();
   readonly links = new Map<string, string>();
   #content: ContentStore;
-  #cur: { path: string; w: IngestWriter } | undefined;
+  #follower: Follower | undefined;
+  #cur: { path: string; w: IngestWriter; sink: ReturnType<Follower['start']> } | undefined;
 
-  constructor(content: ContentStore) {
+  constructor(content: ContentStore, follower?: Follower) {
     this.#content = content;
+    this.#follower = follower;
   }
 
   entry(h: TarHeader): void {
     const path = memberName(h.name);
     if (h.type === 'file') {
-      this.#cur = { path, w: this.#content.newIngest() };
+      const w = this.#content.newIngest();
+      this.#cur = { path, w, sink: this.#follower?.start(path, w.path, h.size) };
     } else if (h.type === 'symlink' || h.type === 'link') {
       // docker save (before 25) links duplicate layer.tar files to the first copy
       const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
@@ -97,7 +108,10 @@ class Spooler implements TarHandler {
   }
 
   data(chunk: Buffer): void {
-    this.#cur?.w.write(chunk);
+    const cur = this.#cur;
+    if (!cur) return;
+    cur.w.write(chunk);
+    cur.sink?.grow(cur.w.size);
   }
 
   endEntry(): void {
@@ -106,7 +120,9 @@ class Spooler implements TarHandler {
     this.#cur = undefined;
     const { digest, data } = cur.w.close();
     const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(cur.path);
-    if (m && digest !== 'sha256:' + m[1]) {
+    const ok = !m || digest === 'sha256:' + m[1];
+    cur.sink?.end(ok, cur.w.size);
+    if (!ok) {
       cur.w.discard();
       throw new InvalidArgumentError(`invalid archive: ${cur.path} does not match its digest (got ${digest})`);
     }
@@ -116,6 +132,7 @@ class Spooler implements TarHandler {
   }
 
   abort(): void {
+    this.#cur?.sink?.end(false, this.#cur.w.size);
     this.#cur?.w.discard();
     this.#cur = undefined;
   }
@@ -128,9 +145,9 @@ class Spooler implements TarHandler {
 }
 
 /** Spool an archive stream. The caller discards the ingest files it does not commit (see `files`). */
-export async function spoolArchive(input: Readable, content: ContentStore, spooled: Spooled[]): Promise<ArchiveImage[]> {
+export async function spoolArchive(input: Readable, content: ContentStore, spooled: Spooled[], follower?: Follower): Promise<ArchiveImage[]> {
   const tar = await maybeGunzip(input);
-  const sp = new Spooler(content);
+  const sp = new Spooler(content, follower);
   const parser = new TarParser(sp);
   try {
     for await (const chunk of tar as AsyncIterable<Buffer>) parser.write(chunk);

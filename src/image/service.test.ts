@@ -4,12 +4,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, createWriteStream, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Readable, PassThrough } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, gunzipSync } from 'node:zlib';
 import { createImageService, type ImageService } from './index.ts';
 import { mkTar } from './testing.ts';
 
@@ -314,6 +314,40 @@ test('gzip-compressed archives and OCI-only layouts load', { skip }, async () =>
   await svc.remove('skopeo/busybox:oci', { force: false, noPrune: false }, none);
 });
 
+/** 6 MiB of text that gzip cannot shrink below the follow threshold (4 MiB). */
+const bigText = randomBytes(4608 << 10).toString('base64');
+
+test('large layers, plain and gzip, are unpacked while the archive arrives: same files, same IDs', { skip }, async () => {
+  const plain = await mkTar([{ name: 'big/a.txt', content: bigText, uid: 0, gid: 0 }, { name: 'big/b.txt', content: 'b\n', uid: 0, gid: 0 }]);
+  const gz = gzipSync(await mkTar([{ name: 'big/c.txt', content: bigText.slice(1) + '!', uid: 0, gid: 0 }]), { level: 1 });
+  assert.ok(plain.length >= 4 << 20 && gz.length >= 4 << 20, 'both layers are over the follow threshold');
+  // Docker 25 layout (blobs/sha256/…) and the older <id>/layer.tar layout
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const bufs = [await dockerArchive([plain, gz], ['big:blobs'], ['sha256:' + sha(plain), 'sha256:' + sha(gunzipSync(gz))])];
+  const cfg = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: ['sha256:' + sha(plain)] } }));
+  bufs.push(await mkTarBinary([
+    { name: `${sha(plain)}/layer.tar`, content: plain.toString('latin1') }, { name: `${sha(cfg)}.json`, content: cfg.toString('latin1') },
+    { name: 'manifest.json', content: JSON.stringify([{ Config: `${sha(cfg)}.json`, RepoTags: ['big:old'], Layers: [`${sha(plain)}/layer.tar`] }]) },
+  ]));
+  const { followStats } = await import('./service.ts');
+  const before = { ...followStats };
+  assert.deepEqual(await svc.load(Readable.from([bufs[0]!])), ['Loaded image: big:blobs']);
+  assert.deepEqual(await svc.load(Readable.from([bufs[1]!])), ['Loaded image: big:old']);
+  // both layers of the first archive, and the old-layout copy of the plain one (its chain exists: followed, not adopted)
+  assert.deepEqual({ followed: followStats.followed - before.followed, adopted: followStats.adopted - before.adopted }, { followed: 3, adopted: 2 });
+  const img = await svc.get('big:blobs');
+  assert.deepEqual(img.config.rootfs.diff_ids, ['sha256:' + sha(plain), 'sha256:' + sha(gunzipSync(gz))]);
+  const gd = await svc.imageGraphDriverData(img.id);
+  const dirs = [gd.UpperDir, ...(gd.LowerDir ?? '').split(':').filter(Boolean)];
+  const find = (rel: string) => dirs.map((d) => join(d, rel)).find((p) => existsSync(p));
+  assert.equal(readFileSync(find('big/a.txt')!, 'utf8'), bigText);
+  assert.equal(readFileSync(find('big/c.txt')!, 'utf8'), bigText.slice(1) + '!');
+  assert.equal(readFileSync(find('big/b.txt')!, 'utf8'), 'b\n');
+  assert.deepEqual((await svc.get('big:old')).config.rootfs.diff_ids, ['sha256:' + sha(plain)]);
+  await svc.remove('big:blobs', { force: false, noPrune: false }, none);
+  await svc.remove('big:old', { force: false, noPrune: false }, none);
+});
+
 test('corrupt, truncated and hostile archives are refused and leave the store unchanged', { skip }, async () => {
   const outsideDir = join(base, 'outside');
   mkdirSync(outsideDir);
@@ -335,6 +369,11 @@ test('corrupt, truncated and hostile archives are refused and leave the store un
       { name: 'l', type: 'symlink', linkname: outsideDir, uid: 0, gid: 0 }, { name: 'l/evil', content: 'x', uid: 0, gid: 0 },
     ])], ['evil:symlink']), /symbolic link/],
     ['hardlink escape', async () => dockerArchive([await mkTar([{ name: 'h', type: 'link', linkname: '../../../../../../etc/passwd', uid: 0, gid: 0 }])], ['evil:hardlink']), /escapes/],
+    // Layers of 4 MiB and more are unpacked while the archive arrives (Follower): the same checks hold there.
+    ['large layer with a .. escape after its data', async () => dockerArchive([await mkTar([{ name: 'pad', content: bigText, uid: 0, gid: 0 },
+      { name: `../../../../../../..${outsideDir}/evil`, content: 'x', uid: 0, gid: 0 }])], ['evil:bigdotdot']), /escapes/],
+    ['large layer cut short', async () => (await dockerArchive([await mkTar([{ name: 'pad', content: bigText, uid: 0, gid: 0 }])], ['cut:big'])).subarray(0, 3 << 20 + 4096), /truncated|missing|unexpected end/],
+    ['large gzip layer whose diff ID is wrong', async () => dockerArchive([gzipSync(await mkTar([{ name: 'pad', content: bigText, uid: 0, gid: 0 }]), { level: 1 })], ['bad:bigdiff'], ['sha256:' + 'e'.repeat(64)]), /diff ID/],
     ['a good image, then a hostile one', async () => multiArchive([
       { layers: [plainLayer], tags: ['good:one'] },
       { layers: [await mkTar([{ name: 'l', type: 'symlink', linkname: '/', uid: 0, gid: 0 }, { name: 'l/tmp/evil', content: 'x', uid: 0, gid: 0 }])], tags: ['evil:second'] },

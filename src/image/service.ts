@@ -15,8 +15,14 @@ import type {
 import { ContentStore } from './content-store.ts';
 import { LayerStore, chainIdOf, dirSize, isMountPoint, mountOverlay, unmount, type BlobInfo } from './layer-store.ts';
 import { ImageStore, noSuchImage, parseConfig, type StoredImage } from './image-store.ts';
-import { spoolArchive, maybeGunzip, writeTar, type ArchiveImage, type Spooled, type SaveEntry } from './archive.ts';
-import { UnpackWorker, detectCompression, readHead } from './layer-unpack.ts';
+import { spoolArchive, maybeGunzip, writeTar, type ArchiveImage, type Spooled, type SaveEntry, type Follower } from './archive.ts';
+import { UnpackWorker, detectCompression, readHead, FOLLOW_MIN } from './layer-unpack.ts';
+
+/** How many layers loads unpacked while they arrived, and how many of those were adopted (for tests and the debug log). */
+export const followStats = { followed: 0, adopted: 0 };
+
+/** A layer unpacked into a prepared dir, not yet committed. */
+interface Unpacked { dir: string; size: number; diffId: string }
 import { familiarName, familiarString, fullString, parseNormalizedNamed, parseTagged, isValidTag, type Reference } from './reference.ts';
 
 const GO_ZERO_UNIX = -62135596800;
@@ -228,20 +234,50 @@ class Service implements ImageService {
     const spooled: Spooled[] = [];
     const prepared: { dir: string }[] = [];
     const worker = new UnpackWorker();
+    const early = new Map<string, Promise<Unpacked | undefined>>();
     try {
       // Spooling touches only private ingest files: no lock while the (maybe slow) upload arrives.
-      const archive = await spoolArchive(input, this.content, spooled);
+      // Large layers are unpacked aside while they arrive (a second core); phase 1 adopts what matches.
+      const t0 = Date.now();
+      const archive = await spoolArchive(input, this.content, spooled, this.#follower(worker, prepared, early));
+      log().debug({ ms: Date.now() - t0, files: spooled.length, early: early.size }, 'load: spooled');
       if (archive.length === 0) throw new InvalidArgumentError('invalid archive: no images in it');
-      return await this.#locked(() => this.#unpackAndCommit(archive, prepared, worker, onProgress));
+      return await this.#locked(() => this.#unpackAndCommit(archive, prepared, worker, early, onProgress));
     } finally {
+      // The worker must be done with a dir before it goes.
+      await Promise.allSettled(early.values());
       await worker.close();
       for (const s of spooled) rmSync(s.file, { force: true });
       for (const p of prepared) if (existsSync(p.dir)) this.layers.discard(p.dir);
     }
   }
 
+  /** Unpack each large file that looks like a layer while it is spooled (see Follower). */
+  #follower(worker: UnpackWorker, prepared: { dir: string }[], early: Map<string, Promise<Unpacked | undefined>>): Follower {
+    return {
+      start: (path, file, size) => {
+        if (size < FOLLOW_MIN) return undefined;
+        const blob = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(path);
+        if (!blob && !path.endsWith('/layer.tar')) return undefined;
+        if (blob && this.#hasDiff('sha256:' + blob[1])) return undefined; // a plain layer we have
+        const tmp = this.layers.prepare();
+        prepared.push(tmp);
+        const job = worker.follow(file, tmp.diff, tmp.whiteout);
+        followStats.followed++;
+        // A file that is not a layer after all, or a broken one, fails here; phase 1 then unpacks it the usual way.
+        early.set(file, job.result.then((r) => ({ dir: tmp.dir, size: r.size, diffId: r.diffId }), () => undefined));
+        return job;
+      },
+    };
+  }
+
+  #hasDiff(diffId: string): boolean {
+    for (const l of this.layers.layers.values()) if (l.diffId === diffId) return true;
+    return false;
+  }
+
   /** Phase 1 unpacks every new layer aside and checks it; only then phase 2 commits (all or nothing). */
-  async #unpackAndCommit(archive: ArchiveImage[], prepared: { dir: string }[], worker: UnpackWorker, onProgress?: (line: string) => void): Promise<string[]> {
+  async #unpackAndCommit(archive: ArchiveImage[], prepared: { dir: string }[], worker: UnpackWorker, early: Map<string, Promise<Unpacked | undefined>>, onProgress?: (line: string) => void): Promise<string[]> {
     const t0 = Date.now();
     const plans: { raw: Buffer; config: ImageConfig; tags: string[]; layers: Spooled[] }[] = [];
     const pending = new Map<string, Promise<{ dir: string; size: number; diffId: string; parent: string; blob: Spooled }>>();
@@ -256,12 +292,22 @@ class Service implements ImageService {
         const chain = chainIdOf(parent, diffId);
         const blob = a.layers[i]!;
         if (!this.layers.get(chain) && !pending.has(chain)) {
-          const tmp = this.layers.prepare();
-          prepared.push(tmp);
           const p = parent;
-          const job = worker.unpack(blob.file, tmp.diff, tmp.whiteout, blob.digest).then((r) => {
+          const unpack = async (): Promise<Unpacked> => {
+            const e = await early.get(blob.file);
+            early.delete(blob.file); // adopted or not, it is used once
+            if (e && (e.diffId || blob.digest) === diffId) {
+              followStats.adopted++;
+              return { ...e, diffId };
+            }
+            const tmp = this.layers.prepare();
+            prepared.push(tmp);
+            const r = await worker.unpack(blob.file, tmp.diff, tmp.whiteout, blob.digest);
+            return { dir: tmp.dir, size: r.size, diffId: r.diffId };
+          };
+          const job = unpack().then((r) => {
             if (r.diffId !== diffId) throw new InvalidArgumentError(`invalid archive: layer ${blob.path} has diff ID ${r.diffId}, but the image config says ${diffId}`);
-            return { dir: tmp.dir, size: r.size, diffId, parent: p, blob };
+            return { dir: r.dir, size: r.size, diffId, parent: p, blob };
           });
           job.catch(() => {});
           pending.set(chain, job);
