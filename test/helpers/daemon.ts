@@ -98,6 +98,8 @@ export interface Daemon {
   kill9(): Promise<void>;
   /** Stop (if running) and start again on the same roots. */
   restart(extraArgs?: string[]): Promise<void>;
+  /** With the daemon stopped, stop its long-lived helpers too (Docker: containerd), so the next start is cold. */
+  stopHelpers(): Promise<void>;
   /** Signal the daemon (e.g. SIGHUP). */
   signal(sig: NodeJS.Signals): void;
   cleanup(): Promise<void>;
@@ -325,7 +327,13 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     const deadline = Date.now() + 20_000;
     while (!existsSync(containerdSock)) {
       if (c.exitCode !== null || Date.now() > deadline) throw new Error(`containerd did not start:\n${readTail(join(dir, 'containerd.stderr'))}`);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const stopContainerd = async (): Promise<void> => {
+    if (containerd?.pid && containerd.exitCode === null && containerd.signalCode === null) {
+      containerd.kill('SIGTERM');
+      await keepAlive(new Promise((r) => (containerd!.exitCode !== null || containerd!.signalCode !== null ? r(null) : containerd!.once('exit', r))));
     }
   };
 
@@ -455,6 +463,10 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
       await stop();
       await spawnDaemon(extra);
     },
+    async stopHelpers() {
+      if (running) throw new Error('stopHelpers: stop the daemon first');
+      await stopContainerd();
+    },
     signal(sig) {
       if (child?.pid) process.kill(child.pid, sig);
     },
@@ -463,10 +475,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
       try {
         await removeContainers();
         await stop();
-        if (containerd?.pid && containerd.exitCode === null) {
-          containerd.kill('SIGTERM');
-          await keepAlive(new Promise((r) => (containerd!.exitCode !== null ? r(null) : containerd!.once('exit', r))));
-        }
+        await stopContainerd();
       } catch { /* the sync part below is the safety net */ }
       self.cleanupSync();
     },
