@@ -4,7 +4,7 @@
  * 20.10 CLI (/usr/bin/docker); the CLI round-trip row compares the berth CLI with it, both against berthd.
  * Prints a Markdown table (median, min–max, ratio, target). Outside `npm test`; run as root: bash bench/run.sh
  *
- *   BENCH_ENGINES=docker   only Docker (to check the harness); BENCH_ONLY=run,start  only some rows;
+ *   BENCH_ENGINES=docker   only Docker (to check the harness); BENCH_ONLY=run,exec,start  only some rows;
  *   BENCH_RUNS=10          hyperfine runs per command.
  */
 import { spawnSync } from 'node:child_process';
@@ -179,6 +179,24 @@ async function benchRun(ds: Daemons): Promise<void> {
   if (ds.berth) phases.push(...await phaseBreakdown(ds.berth));
 }
 
+/** Issue 4's rows: `exec ctr1 true` and `stats --no-stream ctr1` against a running container. */
+async function benchExecStats(ds: Daemons): Promise<void> {
+  note('exec and stats --no-stream (interleaved)');
+  for (const d of Object.values(ds)) {
+    spawnSync(DOCKER20, ['rm', '-f', 'ctr1'], { env: envOf(d), stdio: 'ignore' });
+    timed(envOf(d), DOCKER20, ['run', '-d', '--name', 'ctr1', '--network', 'none', 'busybox:1.35', 'sleep', '1000']);
+  }
+  for (const [args, metric] of [
+    [['exec', 'ctr1', 'true'], '`exec ctr1 true` round trip'],
+    [['stats', '--no-stream', 'ctr1'], '`stats --no-stream ctr1`'],
+  ] as const) {
+    for (const d of Object.values(ds)) for (let i = 0; i < 2; i++) timed(envOf(d), DOCKER20, [...args]); // warm-up
+    const r = await interleaved(ds, RUNS, async (_k, d) => timed(envOf(d), DOCKER20, [...args]));
+    for (const [kind, xs] of Object.entries(r) as [EngineKind, number[]][]) set(metric, kind, stat(xs, 'ms'));
+  }
+  for (const d of Object.values(ds)) spawnSync(DOCKER20, ['rm', '-f', 'ctr1'], { env: envOf(d), stdio: 'ignore' });
+}
+
 async function benchDetached(ds: Daemons): Promise<void> {
   const rms: Partial<Record<EngineKind, number[]>> = {};
   const helper: Partial<Record<EngineKind, number[]>> = {};
@@ -300,6 +318,10 @@ function table(): string {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench needs root (daemons in their own netns)');
   if (want('run')) row('`run --rm --network none busybox true`', '≤ 0.3×', 'lower', 0.3);
+  if (want('exec')) {
+    row('`exec ctr1 true` round trip', '≤ 1×', 'lower', 1);
+    row('`stats --no-stream ctr1`', '≤ 1×', 'lower', 1);
+  }
   if (want('detached')) {
     row('30 × `run -d busybox sleep 1000`, one after another (containers/s)', '≥ 3× the rate', 'higher', 3);
     row('one `rm -f` of 30 running containers', '≤ 0.5×', 'lower', 0.5);
@@ -338,6 +360,7 @@ async function main(): Promise<void> {
     }
     if (want('idle')) await benchIdle(ds);
     if (want('run')) await benchRun(ds);
+    if (want('exec')) await benchExecStats(ds);
     if (want('detached')) await benchDetached(ds);
     if (want('start')) await benchStart(ds);
     if (want('loadsave')) await benchLoadSave(ds);

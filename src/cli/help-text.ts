@@ -144,6 +144,23 @@ export const HELP: Record<string, Record<string, string>> = {
     'sig-proxy': 'Proxy received signals to the process (default true)',
     'pull': 'Pull image before running ("always"|"missing"|"never") (default "missing")',
   },
+  commit: {
+    'author': 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")',
+    'change': 'Apply Dockerfile instruction to the created image',
+    'message': 'Commit message',
+    'pause': 'Pause container during commit (default true)',
+  },
+  exec: {
+    'detach': 'Detached mode: run command in the background',
+    'detach-keys': 'Override the key sequence for detaching a container',
+    'env': 'Set environment variables',
+    'env-file': 'Read in a file of environment variables',
+    'interactive': 'Keep STDIN open even if not attached',
+    'privileged': 'Give extended privileges to the command',
+    'tty': 'Allocate a pseudo-TTY',
+    'user': 'Username or UID (format: <name|uid>[:<group|gid>])',
+    'workdir': 'Working directory inside the container',
+  },
   start: {
     'attach': 'Attach STDOUT/STDERR and forward signals',
     'detach-keys': 'Override the key sequence for detaching a container',
@@ -221,5 +238,25 @@ export const HELP: Record<string, Record<string, string>> = {
   },
   info: {
     'format': 'Format the output using the given Go template',
+  },
+  volumeCreate: {
+    'driver': 'Specify volume driver name (default "local")',
+    'label': 'Set metadata for a volume',
+    'opt': 'Set driver specific options (default map[])',
+  },
+  volumeLs: {
+    'filter': 'Provide filter values (e.g. \'dangling=true\')',
+    'format': 'Pretty-print volumes using a Go template',
+    'quiet': 'Only display volume names',
+  },
+  volumeInspect: {
+    'format': 'Format the output using the given Go template',
+  },
+  volumeRm: {
+    'force': 'Force the removal of one or more volumes',
+  },
+  volumePrune: {
+    'filter': 'Provide filter values (e.g. \'label=<label>\')',
+    'force': 'Do not prompt for confirmation',
   },
 };

@@ -31,6 +31,11 @@ const version: Loader = () => import('./commands/version.ts');
 const images: Loader = () => import('./commands/images.ts');
 const run: Loader = () => import('./commands/run.ts');
 const system: Loader = () => import('./commands/system.ts');
+const cpMod: Loader = () => import('./commands/cp.ts');
+const statsMod: Loader = () => import('./commands/stats.ts');
+const volume: Loader = () => import('./commands/volume.ts');
+const execMod: Loader = () => import('./commands/exec.ts');
+const commitMod: Loader = () => import('./commands/commit.ts');
 
 export interface Spec {
   name: string;
@@ -56,6 +61,11 @@ const S = {
     opts: [['-f, --format <string>', 's'], ['--type <string>', 's'], ['-s, --size', 'b']] },
   create: { name: 'create', usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', desc: 'Create a new container', min: 1, pass: true, mod: run, fn: 'create', opts: RUN_FLAGS },
   run: { name: 'run', usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', desc: 'Run a command in a new container', min: 1, pass: true, mod: run, fn: 'run', opts: RUN_FLAGS },
+  commit: { name: 'commit', usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]', desc: "Create a new image from a container's changes", min: 1, max: 2, mod: commitMod, fn: 'commit',
+    opts: [['-a, --author <string>', 's'], ['-c, --change <list>', 'l'], ['-m, --message <string>', 's'], ['-p, --pause', 'b', true]] },
+  exec: { name: 'exec', usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', desc: 'Run a command in a running container', min: 2, pass: true, mod: execMod, fn: 'exec',
+    opts: [['-d, --detach', 'b'], ['--detach-keys <string>', 's'], ['-e, --env <list>', 'l'], ['--env-file <list>', 'l'], ['-i, --interactive', 'b'],
+      ['--privileged', 'b'], ['-t, --tty', 'b'], ['-u, --user <string>', 's'], ['-w, --workdir <string>', 's']] },
   start: { name: 'start', usage: 'start [OPTIONS] CONTAINER [CONTAINER...]', desc: 'Start one or more stopped containers', min: 1, mod: run, fn: 'start',
     opts: [['-a, --attach', 'b'], ['-i, --interactive', 'b'], ['--detach-keys <string>', 's']] },
   stop: { name: 'stop', usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', desc: 'Stop one or more running containers', min: 1, mod: containers, fn: 'stop',
@@ -93,25 +103,44 @@ const S = {
   version: { name: 'version', usage: 'version [OPTIONS]', desc: 'Show the Docker version information', max: 0, mod: version, fn: 'version', opts: [['-f, --format <string>', 's']] },
   info: { name: 'info', usage: 'info [OPTIONS]', desc: 'Display system-wide information', max: 0, mod: system, fn: 'info', opts: [['-f, --format <string>', 's']] },
   df: { name: 'df', usage: 'system df [OPTIONS]', desc: 'Show berth disk usage', max: 0, mod: system, fn: 'df', opts: [['-v, --verbose', 'b'], FORMAT] },
+  volumeCreate: { name: 'create', usage: 'volume create [OPTIONS] [VOLUME]', desc: 'Create a volume', max: 1, mod: volume, fn: 'create',
+    opts: [['-d, --driver <string>', 's', 'local'], ['--label <list>', 'l'], ['-o, --opt <map>', 'l'], ['--name <string>', 's']] },
+  volumeLs: { name: 'ls', usage: 'volume ls [OPTIONS]', desc: 'List volumes', max: 0, mod: volume, fn: 'ls', opts: [FILTER, FORMAT, ['-q, --quiet', 'b']] },
+  volumeInspect: { name: 'inspect', usage: 'volume inspect [OPTIONS] VOLUME [VOLUME...]', desc: 'Display detailed information on one or more volumes', min: 1, mod: volume, fn: 'inspect',
+    opts: [['-f, --format <string>', 's']] },
+  volumeRm: { name: 'rm', usage: 'volume rm [OPTIONS] VOLUME [VOLUME...]', desc: 'Remove one or more volumes', min: 1, mod: volume, fn: 'rm', opts: [F] },
+  volumePrune: { name: 'prune', usage: 'volume prune [OPTIONS]', desc: 'Remove all unused local volumes', max: 0, mod: volume, fn: 'prune', opts: [['--filter <filter>', 'l'], F] },
+  stats: { name: 'stats', usage: 'stats [OPTIONS] [CONTAINER...]', desc: 'Display a live stream of container(s) resource usage statistics', mod: statsMod, fn: 'stats',
+    opts: [['-a, --all', 'b'], FORMAT, ['--no-stream', 'b'], ['--no-trunc', 'b']] },
+  update: { name: 'update', usage: 'update [OPTIONS] CONTAINER [CONTAINER...]', desc: 'Update configuration of one or more containers', min: 1, mod: statsMod, fn: 'update',
+    opts: [['--blkio-weight <uint16>', 's'], ['--cpu-period <int>', 's'], ['--cpu-quota <int>', 's'], ['--cpu-rt-period <int>', 's'], ['--cpu-rt-runtime <int>', 's'],
+      ['-c, --cpu-shares <int>', 's'], ['--cpus <decimal>', 's'], ['--cpuset-cpus <string>', 's'], ['--cpuset-mems <string>', 's'], ['--kernel-memory <bytes>', 's'],
+      ['-m, --memory <bytes>', 's'], ['--memory-reservation <bytes>', 's'], ['--memory-swap <bytes>', 's'], ['--pids-limit <int>', 's'], ['--restart <string>', 's']] },
+  cp: { name: 'cp', usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', desc: 'Copy files/folders between a container and the local filesystem',
+    min: 2, max: 2, mod: cpMod, fn: 'cp', opts: [['-a, --archive', 'b'], ['-L, --follow-link', 'b']] },
+  diff: { name: 'diff', usage: 'diff CONTAINER', desc: "Inspect changes to files or directories on a container's filesystem", min: 1, max: 1, mod: cpMod, fn: 'diff', opts: [] },
 } satisfies Record<string, Spec>;
 
 type Key = keyof typeof S;
 type Sub = readonly [Key, string, string[]?];
 
-export const TOP: readonly Key[] = ['ps', 'inspect', 'create', 'run', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'pause', 'unpause',
-  'top', 'logs', 'export', 'images', 'load', 'save', 'tag', 'rmi', 'history', 'import', 'version', 'info'];
+export const TOP: readonly Key[] = ['ps', 'inspect', 'create', 'run', 'exec', 'commit', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'pause', 'unpause',
+  'top', 'logs', 'export', 'cp', 'diff', 'stats', 'update', 'images', 'load', 'save', 'tag', 'rmi', 'history', 'import', 'version', 'info'];
 /** Management commands: name → [description, [spec, subcommand, aliases]]. */
 export const GROUPS: Record<string, readonly [string, readonly Sub[]]> = {
   container: ['Manage containers', [
-    ['ps', 'ls', ['ps', 'list']], ['containerInspect', 'inspect'], ['create', 'create'], ['run', 'run'], ['start', 'start'], ['stop', 'stop'],
+    ['ps', 'ls', ['ps', 'list']], ['containerInspect', 'inspect'], ['create', 'create'], ['run', 'run'], ['exec', 'exec'], ['commit', 'commit'], ['start', 'start'], ['stop', 'stop'],
     ['restart', 'restart'], ['kill', 'kill'], ['rm', 'rm', ['remove']], ['rename', 'rename'], ['wait', 'wait'], ['pause', 'pause'],
-    ['unpause', 'unpause'], ['top', 'top'], ['logs', 'logs'], ['export', 'export'], ['containerPrune', 'prune'],
+    ['unpause', 'unpause'], ['top', 'top'], ['logs', 'logs'], ['export', 'export'], ['cp', 'cp'], ['diff', 'diff'], ['containerPrune', 'prune'], ['stats', 'stats'], ['update', 'update'],
   ]],
   image: ['Manage images', [
     ['images', 'ls', ['list']], ['imageInspect', 'inspect'], ['load', 'load'], ['save', 'save'], ['tag', 'tag'], ['rmi', 'rm', ['rmi', 'remove']],
     ['history', 'history'], ['import', 'import'], ['imagePrune', 'prune'],
   ]],
   system: ['Manage Docker', [['df', 'df'], ['info', 'info']]],
+  volume: ['Manage volumes', [
+    ['volumeCreate', 'create'], ['volumeInspect', 'inspect'], ['volumeLs', 'ls', ['list']], ['volumePrune', 'prune'], ['volumeRm', 'rm', ['remove']],
+  ]],
 };
 
 /** Global options: they come before the command word. */

@@ -12,6 +12,8 @@ export const RUN_FLAGS: readonly OptSpec[] = [
   ['-m, --memory <bytes>', 's'], ['--memory-swap <bytes>', 's'], ['--memory-reservation <bytes>', 's'], ['--memory-swappiness <int>', 's'],
   ['--oom-kill-disable', 'b'], ['--oom-score-adj <int>', 's'], ['--cpus <decimal>', 's'], ['-c, --cpu-shares <int>', 's'], ['--cpuset-cpus <string>', 's'],
   ['--cpuset-mems <string>', 's'], ['--cpu-period <int>', 's'], ['--cpu-quota <int>', 's'], ['--pids-limit <int>', 's'], ['--shm-size <bytes>', 's'],
+  ['--blkio-weight <uint16>', 's'], ['--blkio-weight-device <list>', 'l'], ['--device-read-bps <list>', 'l'], ['--device-write-bps <list>', 'l'],
+  ['--device-read-iops <list>', 'l'], ['--device-write-iops <list>', 'l'],
   ['-p, --publish <list>', 'l'], ['-P, --publish-all', 'b'], ['--expose <list>', 'l'], ['-v, --volume <list>', 'l'], ['--mount <mount>', 'l'],
   ['--tmpfs <list>', 'l'], ['--volumes-from <list>', 'l'], ['--volume-driver <string>', 's'], ['--restart <string>', 's'], ['--log-driver <string>', 's'],
   ['--log-opt <list>', 'l'], ['--add-host <list>', 'l'], ['--dns <list>', 'l'], ['--dns-search <list>', 'l'], ['--dns-option <list>', 'l'],

@@ -33,17 +33,17 @@ function sortedMap<T>(entries: Array<[string, T]>): Record<string, T> {
   return Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function parseInt64(flag: string, v: string): number {
+export function parseInt64(flag: string, v: string): number {
   if (!/^[-+]?\d+$/.test(v)) throw badValue(flag, v, `strconv.ParseInt: parsing "${v}": invalid syntax`);
   return Number(v);
 }
 
-function memBytes(flag: string, v: string): number {
+export function memBytes(flag: string, v: string): number {
   try { return ramInBytes(v); } catch { throw badValue(flag, v, `invalid size: '${v}'`); }
 }
 
 /** big.Rat's SetString: `1.5`, `3/2`, `2`. */
-function parseCpus(v: string): number {
+export function parseCpus(v: string): number {
   let n: number;
   if (/^[-+]?\d+\/\d+$/.test(v)) { const [a, b] = v.split('/'); n = Number(a) / Number(b); }
   else if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) n = Number(v);
@@ -51,6 +51,47 @@ function parseCpus(v: string): number {
   const nano = n * 1e9;
   if (!Number.isInteger(Math.round(nano * 1e6) / 1e6)) throw badValue('--cpus', v, 'value is too precise');
   return Math.round(nano);
+}
+
+/** `--device-read-bps /dev/sda:1mb` (bps: a size; iops: a count) → {Path, Rate}, with the CLI's validation texts. */
+function throttleDevices(o: RunOpts, k: string, flag: string, bps: boolean): Array<{ Path: string; Rate: number }> | null {
+  const out = list(o, k).map((v) => {
+    const i = v.indexOf(':');
+    if (i < 0) throw badValue(flag, v, `bad format: ${v}`);
+    const path = v.slice(0, i);
+    if (!path.startsWith('/dev/')) throw badValue(flag, v, `bad format for device path: ${v}`);
+    const raw = v.slice(i + 1);
+    let rate: number;
+    if (bps) {
+      try { rate = ramInBytes(raw); } catch { rate = -1; }
+      if (rate < 0) throw badValue(flag, v, `invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`);
+    } else {
+      rate = /^\d+$/.test(raw) ? Number(raw) : -1;
+      if (rate < 0) throw badValue(flag, v, `invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`);
+    }
+    return { Path: path, Rate: rate };
+  });
+  return out.length ? out : null;
+}
+
+function weightDevices(o: RunOpts): Array<{ Path: string; Weight: number }> {
+  return list(o, 'blkioWeightDevice').map((v) => {
+    const i = v.indexOf(':');
+    if (i < 0) throw badValue('--blkio-weight-device', v, `bad format: ${v}`);
+    const path = v.slice(0, i);
+    if (!path.startsWith('/dev/')) throw badValue('--blkio-weight-device', v, `bad format for device path: ${v}`);
+    const w = /^\d+$/.test(v.slice(i + 1)) ? Number(v.slice(i + 1)) : -1;
+    if (w < 0 || (w > 0 && (w < 10 || w > 1000))) throw badValue('--blkio-weight-device', v, `invalid weight for device: ${v}`);
+    return { Path: path, Weight: w };
+  });
+}
+
+function uint16(o: RunOpts, k: string, flag: string): number {
+  const v = str(o, k);
+  if (v === undefined) return 0;
+  if (!/^\d+$/.test(v)) throw badValue(flag, v, `strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+  if (Number(v) > 65535) throw badValue(flag, v, `strconv.ParseUint: parsing ${JSON.stringify(v)}: value out of range`);
+  return Number(v);
 }
 
 /** The names go-units' ParseUlimit knows (`--ulimit cpus=1` is not one of them). */
@@ -136,11 +177,15 @@ function parseMount(v: string): Record<string, unknown> {
   if (Object.keys(bind).length) m.BindOptions = bind;
   if (Object.keys(vol).length) m.VolumeOptions = vol;
   if (Object.keys(tmpfs).length) m.TmpfsOptions = tmpfs;
-  if (type === 'bind' && m.VolumeOptions) throw badValue('--mount', v, 'cannot mix \'volume-*\' options with mount type \'bind\'');
+  if (!type) throw badValue('--mount', v, 'type is required');
+  if (!target) throw badValue('--mount', v, 'target is required');
+  for (const [opts, kind] of [[m.VolumeOptions, 'volume'], [m.BindOptions, 'bind'], [m.TmpfsOptions, 'tmpfs']] as const) {
+    if (opts && type !== kind) throw badValue('--mount', v, `cannot mix '${kind}-*' options with mount type '${type}'`);
+  }
   return m;
 }
 
-function readKvFile(path: string, withEnv: boolean): string[] {
+export function readKvFile(path: string, withEnv: boolean): string[] {
   let text: string;
   try { text = readFileSync(path, 'utf8'); } catch { throw new CliError(`open ${path}: no such file or directory`, 125); }
   const out: string[] = [];
@@ -331,12 +376,12 @@ export function buildCreate(o: RunOpts, image: string, cmd: string[], detachForR
     Memory: memory,
     NanoCpus: nanoCpus,
     CgroupParent: str(o, 'cgroupParent') ?? '',
-    BlkioWeight: 0,
-    BlkioWeightDevice: [],
-    BlkioDeviceReadBps: null,
-    BlkioDeviceWriteBps: null,
-    BlkioDeviceReadIOps: null,
-    BlkioDeviceWriteIOps: null,
+    BlkioWeight: uint16(o, 'blkioWeight', '--blkio-weight'),
+    BlkioWeightDevice: weightDevices(o),
+    BlkioDeviceReadBps: throttleDevices(o, 'deviceReadBps', '--device-read-bps', true),
+    BlkioDeviceWriteBps: throttleDevices(o, 'deviceWriteBps', '--device-write-bps', true),
+    BlkioDeviceReadIOps: throttleDevices(o, 'deviceReadIops', '--device-read-iops', false),
+    BlkioDeviceWriteIOps: throttleDevices(o, 'deviceWriteIops', '--device-write-iops', false),
     CpuPeriod: int('cpuPeriod', '--cpu-period', 0),
     CpuQuota: int('cpuQuota', '--cpu-quota', 0),
     CpuRealtimePeriod: 0,

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { parseHost, rawRequest, readAll, type Endpoint, type RawResponse } from './http.ts';
 import type {
-  ContainerSummary, ImageSummary, ContainerInspect, ImageInspect, HistoryItem, VersionInfo, CreateResponse, WaitResponse,
+  ContainerSummary, ImageSummary, ContainerInspect, ImageInspect, HistoryItem, VersionInfo, CreateResponse, WaitResponse, ExecInspectResponse, ExecCreateBody,
 } from './types.ts';
 
 export const DEFAULT_API_VERSION = '1.41';
@@ -19,7 +19,7 @@ export class ApiError extends Error {
   }
 }
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
 
 export interface ClientOptions {
   host: string;
@@ -32,6 +32,7 @@ function qs(q: Query | undefined): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) { for (const x of v) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(x)}`); continue; }
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'boolean' ? (v ? '1' : '0') : String(v))}`);
   }
   return parts.length ? `?${parts.join('&')}` : '';
@@ -134,6 +135,16 @@ export class Client {
   containerAttach(id: string, q: Query): Promise<RawResponse> {
     return this.request('POST', `/containers/${encodeURIComponent(id)}/attach`, { query: q, upgrade: true, headers: { 'Content-Type': 'text/plain' } });
   }
+  commit(q: Query): Promise<{ Id: string }> { return this.json('POST', '/commit', { query: q }); }
+  execCreate(id: string, body: ExecCreateBody): Promise<{ Id: string }> { return this.json('POST', `/containers/${encodeURIComponent(id)}/exec`, { body }); }
+  /** Detached: an ordinary request. Else the hijacked stream (101 UPGRADED). */
+  execStart(id: string, body: { Detach: boolean; Tty: boolean; ConsoleSize?: [number, number] }): Promise<RawResponse> {
+    return body.Detach
+      ? this.request('POST', `/exec/${encodeURIComponent(id)}/start`, { body })
+      : this.request('POST', `/exec/${encodeURIComponent(id)}/start`, { body, upgrade: true });
+  }
+  execInspect(id: string): Promise<ExecInspectResponse> { return this.json('GET', `/exec/${encodeURIComponent(id)}/json`); }
+  execResize(id: string, h: number, w: number): Promise<void> { return this.ok('POST', `/exec/${encodeURIComponent(id)}/resize`, { query: { h, w } }); }
   containerExport(id: string): Promise<RawResponse> { return this.request('GET', `/containers/${encodeURIComponent(id)}/export`); }
   containerPrune(filters?: string): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
     return this.json('POST', '/containers/prune', { query: { filters } });

@@ -4,7 +4,7 @@
  */
 export type {
   Port, MountPoint, ContainerSummary, ImageSummary, ImageHistoryItem as HistoryItem, VersionResponse as VersionInfo,
-  ContainerCreateResponse as CreateResponse, ContainerWaitResponse as WaitResponse,
+  ContainerCreateResponse as CreateResponse, ContainerWaitResponse as WaitResponse, ExecInspectResponse, ExecCreateBody,
 } from '../api/types/index.ts';
 
 export interface ContainerInspect {

@@ -4,7 +4,9 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Container, ContainerConfig, HostConfig, ContainerStatus } from './model.ts';
+import type { PathStat, Change } from './archive.ts';
 import type { ImageRecord, DeleteItem, HistoryItem, GraphDriverData, ImportOptions } from '../image/index.ts';
+import type { Volume, CreateVolumeOptions } from '../volume/index.ts';
 
 export interface CreateContainerRequest {
   name?: string;
@@ -30,6 +32,8 @@ export interface ContainerView {
   sizeRw?: number;
   sizeRootFs?: number;
   graphDriver: GraphDriverData;
+  /** Running exec instances (inspect's ExecIDs). */
+  execIds?: string[];
 }
 
 export interface LogsOptions {
@@ -65,6 +69,56 @@ export interface AttachStreams {
   writeStdin(data: Buffer): void;
   closeStdin(): void;
   close(): void;
+}
+
+/** POST /commit */
+export interface CommitRequest {
+  repo: string;
+  tag: string;
+  author: string;
+  comment: string;
+  pause: boolean;
+  /** The request body's config, if any (else the container's). */
+  config?: Partial<ContainerConfig> | undefined;
+  /** Applies the `changes` instructions to a config. */
+  changes?: ((c: Partial<ContainerConfig>) => Partial<ContainerConfig>) | undefined;
+}
+
+/** POST /containers/{id}/exec body. */
+export interface ExecCreateRequest {
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  DetachKeys?: string;
+  Tty?: boolean;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Privileged?: boolean;
+  User?: string;
+  WorkingDir?: string;
+  /** [height, width] */
+  ConsoleSize?: number[] | null;
+}
+
+/** An exec instance (GET /exec/{id}/json is made from it). */
+export interface ExecState {
+  id: string;
+  containerId: string;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  tty: boolean;
+  entrypoint: string;
+  arguments: string[];
+  privileged: boolean;
+  user: string;
+  openStdin: boolean;
+  openStdout: boolean;
+  openStderr: boolean;
+  detachKeys: string;
+  env: string[];
+  workingDir: string;
+  consoleSize: { height: number; width: number } | undefined;
 }
 
 export interface EngineEvent {
@@ -139,6 +193,33 @@ export interface EngineBackend {
   pruneContainers(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   exportContainer(ref: string, out: Writable): Promise<void>;
 
+  // archive (docker cp, docker diff): see archive.ts
+  /** HEAD /containers/{id}/archive. NotFoundError `Could not find the file <path> in container <ref>`. */
+  containerStatPath(ref: string, path: string): Promise<PathStat>;
+  /** GET /containers/{id}/archive: the stat, then `write` streams the tar (the container stays locked and mounted until it is done). */
+  containerArchivePath(ref: string, path: string): Promise<{ stat: PathStat; write(out: Writable): Promise<void> }>;
+  /** PUT /containers/{id}/archive: extract a tar into a directory of the container. */
+  containerExtractToDir(ref: string, path: string, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }, input: Readable): Promise<void>;
+  /** GET /containers/{id}/changes ([] when nothing changed). */
+  containerChanges(ref: string): Promise<Change[]>;
+  /**
+   * Stats objects as dockerd writes them (types.StatsJSON, key order kept): stream = one per second until signal
+   * aborts; else one (oneShot: without the second sample for precpu_stats). NotFoundError before anything is yielded.
+   */
+  containerStats(ref: string, opts: { stream: boolean; oneShot: boolean }, signal: AbortSignal): Promise<AsyncIterable<Record<string, unknown>>>;
+  /** POST /containers/{id}/update: new limits (live when running) and restart policy; returns Docker's warnings. */
+  updateContainer(ref: string, update: Partial<HostConfig>): Promise<{ warnings: string[] }>;
+
+  /** docker commit. `changes`: the `-c` instructions, applied by the caller's parser to the config. */
+  commitContainer(ref: string, o: CommitRequest): Promise<string>;
+
+  // exec
+  createExec(ref: string, req: ExecCreateRequest): Promise<string>;
+  inspectExec(id: string): Promise<ExecState>;
+  /** Detached: resolves once it runs. Attached: the streams (errors after this point go into the stream). */
+  startExec(id: string, opts: { detach: boolean; consoleSize?: { height: number; width: number } }): Promise<AttachStreams | undefined>;
+  resizeExec(id: string, height: number, width: number): Promise<void>;
+
   // images
   listImages(): Promise<ImageRecord[]>;
   inspectImage(ref: string): Promise<{ image: ImageRecord; graphDriver: GraphDriverData }>;
@@ -151,4 +232,16 @@ export interface EngineBackend {
   pruneImages(opts: { all: boolean; filters: Record<string, string[]> }): Promise<{ deleted: DeleteItem[]; spaceReclaimed: number }>;
   /** Image IDs used by at least one container (for `images` filters and `system df`). */
   imagesInUse(): Promise<Map<string, number>>;
+
+  // volumes
+  /** Filters: dangling, name, driver, label. Sorted by name. */
+  listVolumes(filters: Record<string, string[]>): Promise<Volume[]>;
+  /** NotFoundError `get <name>: no such volume`. */
+  inspectVolume(name: string): Promise<Volume>;
+  /** An existing name returns that volume unchanged. */
+  createVolume(opts: CreateVolumeOptions): Promise<Volume>;
+  /** ConflictError `remove <name>: volume is in use - [<ids>]`; `force` ignores a missing volume. */
+  removeVolume(name: string, force: boolean): Promise<void>;
+  /** Removes every volume no container refers to (API 1.41); filters: label, label!. */
+  pruneVolumes(filters: Record<string, string[]>): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
 }

@@ -2,6 +2,8 @@
 import { InvalidArgumentError } from '../lib/index.ts';
 import type { ImageRunConfig } from '../oci/index.ts';
 import type { ContainerConfig, HostConfig, NetworkSettings, EndpointSettings, PortMap } from './model.ts';
+import type { CgroupSupport } from '../runtime/index.ts';
+import { verifyResources, FULL_SUPPORT } from './resources.ts';
 
 export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const MIN_MEMORY = 6 * 1024 * 1024;
@@ -59,10 +61,12 @@ export interface DaemonDefaults {
   logDriver: string;
   logOpts: Record<string, string>;
   swapAccounting: boolean;
+  /** What the host's cgroups can enforce (default: everything). */
+  sys?: CgroupSupport;
 }
 
 /** Fill Docker's defaults into the user's HostConfig and validate it (verifyContainerSettings). */
-export function completeHostConfig(user: Partial<HostConfig>, d: DaemonDefaults): HostConfig {
+export function completeHostConfig(user: Partial<HostConfig>, d: DaemonDefaults, warnings: string[] = []): HostConfig {
   const hc = defaultHostConfig();
   for (const [k, v] of Object.entries(user)) if (v !== undefined && v !== null) (hc as unknown as Record<string, unknown>)[k] = v;
   // null-able fields the client may send as null deliberately
@@ -82,33 +86,18 @@ export function completeHostConfig(user: Partial<HostConfig>, d: DaemonDefaults)
 
   validatePorts(hc.PortBindings);
 
-  if (hc.Memory !== 0 && hc.Memory < MIN_MEMORY) throw new InvalidArgumentError('Minimum memory limit allowed is 6MB');
-  if (hc.Memory > 0 && hc.MemorySwap > 0 && hc.MemorySwap < hc.Memory) {
-    throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
-  }
-  if (hc.Memory === 0 && hc.MemorySwap > 0) throw new InvalidArgumentError('You should always set the Memory limit when using Memoryswap limit, see usage');
-  if (hc.MemoryReservation > 0 && hc.Memory > 0 && hc.Memory < hc.MemoryReservation) {
-    throw new InvalidArgumentError('Minimum memory limit can not be less than memory reservation limit, see usage');
-  }
+  // resource checks and warnings (resources.ts), then Docker's adaptContainerSettings defaults
+  warnings.push(...verifyResources(hc, d.sys ?? FULL_SUPPORT, d.ncpu, false));
   if (hc.Memory > 0 && hc.MemorySwap === 0 && d.swapAccounting) hc.MemorySwap = hc.Memory * 2;
-  if (hc.NanoCpus > 0 && hc.CpuPeriod > 0) throw new InvalidArgumentError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
-  if (hc.NanoCpus > 0 && hc.CpuQuota > 0) throw new InvalidArgumentError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
-  if (hc.NanoCpus !== 0 && (hc.NanoCpus < 1e7 || hc.NanoCpus > d.ncpu * 1e9)) {
-    throw new InvalidArgumentError(`Range of CPUs is from 0.01 to ${d.ncpu.toFixed(2)}, as there are only ${d.ncpu} CPUs available`);
-  }
-  if (hc.CpuShares < 0) throw new InvalidArgumentError('invalid CPU shares (' + hc.CpuShares + '): value must be a positive integer');
   if (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000) throw new InvalidArgumentError('Invalid value ' + hc.OomScoreAdj + ', range for oom score adj is [-1000, 1000]');
-  if (hc.MemorySwappiness !== null && hc.MemorySwappiness !== undefined && hc.MemorySwappiness < 0) hc.MemorySwappiness = null;
-  if (hc.MemorySwappiness !== null && hc.MemorySwappiness !== undefined && hc.MemorySwappiness > 100) {
-    throw new InvalidArgumentError(`Invalid value: ${hc.MemorySwappiness}, valid memory swappiness range is 0-100`);
-  }
   if (hc.PidsLimit !== null && hc.PidsLimit !== undefined && hc.PidsLimit <= 0) hc.PidsLimit = null;
   if (hc.ShmSize < 0) throw new InvalidArgumentError('SHM size can not be less than 0');
   if (hc.ShmSize === 0) hc.ShmSize = DEFAULT_SHM;
 
   const lt = hc.LogConfig?.Type || d.logDriver;
-  if (lt !== 'json-file') throw new InvalidArgumentError(`error looking up logging plugin ${lt}: plugin "${lt}" not found`);
+  if (lt !== 'json-file' && lt !== 'none') throw new InvalidArgumentError(`error looking up logging plugin ${lt}: plugin "${lt}" not found`);
   hc.LogConfig = { Type: lt, Config: { ...(hc.LogConfig?.Type ? {} : d.logOpts), ...(hc.LogConfig?.Config ?? {}) } };
+  validateLogOpts(lt, hc.LogConfig.Config);
 
   if (!hc.NetworkMode) hc.NetworkMode = 'default';
   if (!hc.CgroupnsMode) hc.CgroupnsMode = 'host';
@@ -221,4 +210,22 @@ export function initialNetworkSettings(mode: string): NetworkSettings {
     Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: '',
     Networks: n ? { [n]: emptyEndpoint() } : {},
   };
+}
+
+const JSON_FILE_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
+
+/** The log options a driver takes, with Docker's errors (daemon/logger/jsonfilelog ValidateLogOpt). */
+export function validateLogOpts(driver: string, opts: Record<string, string>): void {
+  for (const k of Object.keys(opts)) {
+    if (driver !== 'json-file' || !JSON_FILE_OPTS.has(k)) throw new InvalidArgumentError(`unknown log opt '${k}' for ${driver} log driver`);
+  }
+  if (driver !== 'json-file') return;
+  const size = opts['max-size'];
+  if (size !== undefined && !/^\d+(\.\d+)?\s*[kmg]?b?$/i.test(size.trim())) throw new InvalidArgumentError(`invalid size: '${size}'`);
+  const files = opts['max-file'];
+  if (files !== undefined) {
+    const n = Number(files);
+    if (!/^-?\d+$/.test(files.trim())) throw new InvalidArgumentError(`strconv.Atoi: parsing "${files}": invalid syntax`);
+    if (n < 1) throw new InvalidArgumentError('max-file cannot be less than 1');
+  }
 }

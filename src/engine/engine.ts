@@ -8,24 +8,34 @@ import { join } from 'node:path';
 import { constants as osConstants, cpus, totalmem, release, hostname as osHostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import {
-  ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, SystemError, CanceledError, EngineError,
+  ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, NotImplementedError, SystemError, CanceledError, EngineError,
   atomicWriteJson, readJson, removeAll, lexicalJoin, newId, randomName, shortId, log, run as runTool, KeyedMutex, errno,
 } from '../lib/index.ts';
 import type { ImageService, ImageRecord, DeleteItem, HistoryItem, GraphDriverData, ImportOptions } from '../image/index.ts';
 import type { RuntimeDriver, SpecOptions, ExitInfo, Spec } from '../runtime/index.ts';
+import { buildExecProcess } from '../runtime/index.ts';
 import type {
   EngineBackend, CreateContainerRequest, ListContainersOptions, ContainerView, LogsOptions, LogEntry, AttachOptions,
-  AttachStreams, EngineEvent, SystemInfo,
+  AttachStreams, EngineEvent, SystemInfo, ExecCreateRequest, ExecState, CommitRequest,
 } from './backend.ts';
-import type { Container, HostConfig } from './model.ts';
+import { ExecManager } from './exec.ts';
+import { nextBackoff, restartOnBoot, shouldRestart, type RestartState } from './restart.ts';
+import { HealthMonitor, goDuration, probeArgs, type Prober } from './health.ts';
+import { mergeCommitConfig } from './commit.ts';
+import type { Container, ContainerConfig, HostConfig } from './model.ts';
+import { Volumes, type VolumePruneReport } from './volumes.ts';
+import { VolumeStore, type Volume, type CreateVolumeOptions } from '../volume/index.ts';
 import { statusOf, ZERO_TIME } from './model.ts';
 import { EventBus } from './events.ts';
 import { completeHostConfig, defaultHostConfig, mergeImageConfig, pathAndArgs, validateName, initialNetworkSettings, replaceOrAppendEnv, DEFAULT_PATH_ENV } from './create.ts';
 import { hostsText, resolvConfText, readHostSources } from './hostfiles.ts';
+import { containerStats, updateContainer, hostSupport, type StatsHost, type StatsJSON } from './stats.ts';
+import { specResources } from './resources.ts';
 import { LogConverter, readJsonLog, jsonLogFiles, lastJsonLogTime, type JsonLogEntry } from './logs.ts';
 import { Attach, parseDetachKeys } from './attach.ts';
 import { includeContainer, validateListFilters, type ListContext } from './list-filters.ts';
 import { nowNanos, rfc3339Nano, rfc3339NanoFixed, secondsToNanos, parseRfc3339 } from './time.ts';
+import { containerView, statPath, writeArchive, extractToDir, diffContainer, type PathStat, type Change } from './archive.ts';
 
 export interface EngineConfig {
   liveRestore: boolean;
@@ -60,6 +70,8 @@ export interface EngineOptions {
   runtime: RuntimeDriver;
   buildSpec?: BuildSpecFn;
   config: EngineConfig;
+  /** The local volume store (default: `<root>/volumes`). */
+  volumeStore?: VolumeStore;
 }
 
 export type Engine = EngineBackend & { restore(): Promise<void>; shutdown(): Promise<void> };
@@ -99,6 +111,10 @@ interface Entry {
   pendingAttaches: Set<Attach>;
   /** The overlay mount started right after create, so that `run` finds it (nearly) ready at start. */
   mounting?: Promise<string | undefined> | undefined;
+  /** Restart policy state (back-off, a pending restart). */
+  restart: RestartState;
+  /** The HEALTHCHECK monitor while the container runs. */
+  health?: HealthMonitor | undefined;
 }
 
 function signalTable(): Record<string, number> {
@@ -163,6 +179,7 @@ class ContainerEngine implements Engine {
   #buildSpec: Promise<BuildSpecFn> | undefined;
   #watching = false;
   #closing = false;
+  #execManager: ExecManager | undefined;
 
   constructor(o: EngineOptions) {
     this.#o = o;
@@ -235,7 +252,10 @@ class ContainerEngine implements Engine {
   }
 
   #newEntry(c: Container): Entry {
-    return { c, dir: join(this.#containersDir, c.ID), runtimeHeld: false, exitWaiters: new Set(), removeWaiters: new Set(), pendingAttaches: new Set() };
+    return {
+      c, dir: join(this.#containersDir, c.ID), runtimeHeld: false, exitWaiters: new Set(), removeWaiters: new Set(), pendingAttaches: new Set(),
+      restart: { backoffMs: 0, canceled: false },
+    };
   }
 
   // ───────────────────────── system ─────────────────────────
@@ -305,10 +325,11 @@ class ContainerEngine implements Engine {
 
   async createContainer(req: CreateContainerRequest): Promise<{ id: string; warnings: string[] }> {
     const wanted = req.name ? validateName(req.name) : undefined;
+    const warnings: string[] = [];
     const hc = completeHostConfig(req.hostConfig ?? {}, {
       ncpu: this.#ncpu, defaultRuntime: this.#cfg.defaultRuntime, runtimes: this.#cfg.runtimes,
-      logDriver: this.#cfg.logDriver || 'json-file', logOpts: this.#cfg.logOpts ?? {}, swapAccounting: true,
-    });
+      logDriver: this.#cfg.logDriver || 'json-file', logOpts: this.#cfg.logOpts ?? {}, swapAccounting: true, sys: await hostSupport(),
+    }, warnings);
     if (hc.Init === undefined || hc.Init === null) { if (this.#cfg.init) hc.Init = true; }
     const imageRef = req.config.Image ?? '';
     if (!imageRef) throw new InvalidArgumentError('No command specified');
@@ -346,6 +367,7 @@ class ContainerEngine implements Engine {
       Berth: { ConmonPid: 0, Runtime: hc.Runtime, LogOffset: 0, BootId: '' },
     };
     c.NoNewPrivileges = (hc.SecurityOpt ?? []).some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s));
+    await this.#vols.register(c);
     const e = this.#newEntry(c);
     // reserve the name before the first await so concurrent creates conflict properly
     this.#names.set(n, id);
@@ -366,7 +388,7 @@ class ContainerEngine implements Engine {
     // once the response is out (spawning `mount` forks the daemon, which blocks it for a few ms)
     e.mounting = new Promise<void>((r) => setImmediate(r)).then(() => this.#image.mountRwLayer(id)).catch(() => undefined);
     log().debug({ id, phases }, 'container created');
-    return { id, warnings: [] };
+    return { id, warnings };
   }
 
   // ───────────────────────── views ─────────────────────────
@@ -391,6 +413,8 @@ class ContainerEngine implements Engine {
       size ? Promise.all([this.#image.rwLayerSize(c.ID).catch(() => 0), this.#image.get(c.Image).then((r) => r.size, () => 0)]) : undefined,
     ]);
     const v: ContainerView = { container: c, status: statusOf(c.State), imageName, graphDriver };
+    const execIds = this.#execManager?.running(c.ID);
+    if (execIds?.length) v.execIds = execIds;
     if (sizes) { v.sizeRw = sizes[0]; v.sizeRootFs = sizes[0] + sizes[1]; }
     return v;
   }
@@ -428,6 +452,9 @@ class ContainerEngine implements Engine {
       if (e.c.State.Paused) throw new ConflictError('cannot start a paused container, try unpause instead');
       if (e.run) throw new NotModifiedError('Container already started');
       if (e.c.State.RemovalInProgress || e.c.State.Dead) throw new ConflictError('container is marked for removal and cannot be started');
+      this.#cancelRestart(e);
+      e.restart = { backoffMs: 0, canceled: false };
+      e.c.RestartCount = 0;
       try {
         await this.#start(e);
       } catch (err) {
@@ -465,7 +492,7 @@ class ContainerEngine implements Engine {
     const staging = join(e.dir, STAGING_DIR, STAGING_LOG);
     const jsonLog = join(e.dir, `${id}-json.log`);
     const run: RunState = {
-      converter: new LogConverter(staging, jsonLog, { offset: 0, ino: 0 }, this.#rotation(hc) ? { rotation: this.#rotation(hc)! } : {}),
+      converter: new LogConverter(staging, jsonLog, { offset: 0, ino: 0 }, this.#converterOpts(hc)),
       started: new Promise((r) => (resolveStarted = r)),
       exited: new Promise((r) => (resolveExited = r)),
       resolveExited: () => resolveExited(),
@@ -500,14 +527,7 @@ class ContainerEngine implements Engine {
       await this.#ensureWorkdir(rootfs, c.Config.WorkingDir);
       const bind = (destination: string, source: string) => ({ destination, source, type: 'bind' as const, options: ['rbind', 'rprivate'] });
       const mounts: SpecOptions['mounts'] = [bind('/etc/resolv.conf', resolvPath), bind('/etc/hostname', hostnamePath), bind('/etc/hosts', hostsPath)];
-      for (const [dest, opts] of Object.entries(hc.Tmpfs ?? {})) {
-        mounts.push({ destination: dest, source: 'tmpfs', type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(opts ? opts.split(',') : [])] });
-      }
-      for (const b of hc.Binds ?? []) {
-        const [src0 = '', dst = '', mode = ''] = b.split(':');
-        if (!src0.startsWith('/')) continue; // named volumes: the volume module's work
-        mounts.push({ destination: dst, source: src0, type: 'bind', options: ['rbind', mode.split(',').includes('ro') ? 'ro' : 'rw', 'rprivate'] });
-      }
+      mounts.push(...await this.#vols.mount(c, rootfs));
       const env = replaceOrAppendEnv([DEFAULT_PATH_ENV, `HOSTNAME=${c.Config.Hostname}`, ...(c.Config.Tty ? ['TERM=xterm'] : [])], c.Config.Env ?? []);
       const specOpts: SpecOptions = {
         id, rootfs, readonlyRootfs: hc.ReadonlyRootfs, args: [c.Path, ...c.Args], env, cwd: c.Config.WorkingDir || '/',
@@ -529,6 +549,9 @@ class ContainerEngine implements Engine {
         ({ pid, conmonPid } = await this.#rt.create({
           id, name: c.Name.slice(1), spec, runtime: hc.Runtime || this.#cfg.defaultRuntime, tty: c.Config.Tty,
           openStdin: c.Config.OpenStdin, logPath: staging, logSizeMax: this.#cfg.stagingLogMax ?? DEFAULT_STAGING_MAX,
+          // Docker closes a container's stdin when an attached client's input ends only for StdinOnce without a TTY;
+          // a detach (or a TTY client going away) leaves it open for the next attach.
+          stdinOnce: c.Config.StdinOnce && !c.Config.Tty,
           persistDir: join(e.dir, STAGING_DIR),
         }));
         created = true;
@@ -557,6 +580,7 @@ class ContainerEngine implements Engine {
       c.Berth = { ConmonPid: conmonPid, Runtime: hc.Runtime || this.#cfg.defaultRuntime, LogOffset: 0, LogIno: 0, BootId: bootId };
       run.live = true;
       this.#watchLog(e, run);
+      this.#startHealth(e, true);
       await this.#persist(e, false, false);
       this.#event(c, 'start');
       mark('persisted');
@@ -570,6 +594,7 @@ class ContainerEngine implements Engine {
       await Promise.all([
         created || e.runtimeHeld ? this.#rt.delete(id).catch(() => {}) : undefined,
         this.#image.unmountRwLayer(id).catch(() => {}),
+        this.#vols.unmount(c),
       ]);
       e.runtimeHeld = false;
       await this.#persist(e).catch(() => {});
@@ -596,20 +621,7 @@ class ContainerEngine implements Engine {
   }
 
   #resources(hc: HostConfig): SpecOptions['resources'] {
-    const r: SpecOptions['resources'] = {};
-    if (hc.Memory > 0) r.memory = hc.Memory;
-    if (hc.MemoryReservation > 0) r.memoryReservation = hc.MemoryReservation;
-    if (hc.MemorySwap !== 0) r.memorySwap = hc.MemorySwap;
-    if (hc.OomKillDisable) r.oomKillDisable = true;
-    if (hc.CpuShares > 0) r.cpuShares = hc.CpuShares;
-    if (hc.NanoCpus > 0) { r.cpuPeriod = 100000; r.cpuQuota = Math.round(hc.NanoCpus * 100000 / 1e9); }
-    if (hc.CpuQuota > 0) r.cpuQuota = hc.CpuQuota;
-    if (hc.CpuPeriod > 0) r.cpuPeriod = hc.CpuPeriod;
-    if (hc.CpusetCpus) r.cpusetCpus = hc.CpusetCpus;
-    if (hc.CpusetMems) r.cpusetMems = hc.CpusetMems;
-    if (hc.PidsLimit && hc.PidsLimit > 0) r.pidsLimit = hc.PidsLimit;
-    if (hc.BlkioWeight > 0) r.blkioWeight = hc.BlkioWeight;
-    return r;
+    return specResources(hc);
   }
 
   #rotation(hc: HostConfig): { maxSize: number; maxFiles: number } | undefined {
@@ -619,6 +631,13 @@ class ContainerEngine implements Engine {
     if (!m) return undefined;
     const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
     return { maxSize: Math.trunc(Number(m[1]) * mult), maxFiles: Math.max(1, Number(hc.LogConfig.Config['max-file'] ?? 1) || 1) };
+  }
+
+  /** How conmon's staging log becomes the json-file log: rotated, or (`--log-driver none`) dropped. */
+  #converterOpts(hc: HostConfig): { rotation?: { maxSize: number; maxFiles: number }; discard?: boolean } {
+    if (hc.LogConfig?.Type === 'none') return { discard: true };
+    const rotation = this.#rotation(hc);
+    return rotation ? { rotation } : {};
   }
 
   #maxFiles(hc: HostConfig): number {
@@ -708,6 +727,8 @@ class ContainerEngine implements Engine {
     c.Berth.LogOffset = 0;
     c.Berth.LogIno = 0;
     e.run = undefined;
+    e.health?.stop();
+    e.health = undefined;
     if (exit.oomKilled) this.#event(c, 'oom');
     this.#event(c, 'die', { exitCode: String(exit.exitCode) });
     for (const w of e.exitWaiters) w(exit.exitCode);
@@ -716,6 +737,7 @@ class ContainerEngine implements Engine {
       // conmon closes attach sockets once output is drained; do not hang on one that lingers
       setTimeout(() => a.close(), 2000).unref();
     }
+    await this.#vols.unmount(c);
     if (released) {
       // --rm: the directory now that the log is complete (and, after #release, whatever it could not do)
       try {
@@ -761,14 +783,92 @@ class ContainerEngine implements Engine {
     ]);
   }
 
-  /** Hook for restart policies (a later issue): decide whether to start the container again. */
-  #afterExit(_e: Entry, _exit: ExitInfo): void {
-    // RestartPolicy always / unless-stopped / on-failure with backoff land here.
+  /** HEALTHCHECK: a monitor while the container runs (fresh: status back to starting, as on every start). */
+  #startHealth(e: Entry, fresh: boolean): void {
+    e.health?.stop();
+    e.health = undefined;
+    const c = e.c;
+    const hc = c.Config.Healthcheck;
+    const args = probeArgs(hc?.Test, c.Config.Shell ?? undefined);
+    if (!hc || !args) return;
+    if (fresh || !c.State.Health) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: c.State.Health?.Log ?? [] };
+    const m = new HealthMonitor(c.State.Health, hc, args, Date.parse(c.State.StartedAt), this.#prober(e), (status) => {
+      this.#event(c, `health_status: ${status}`);
+      void this.#persist(e, false, false).catch(() => {});
+    });
+    e.health = m;
+    m.start();
+  }
+
+  /** Run a health probe as an exec of the container (its user, env and working dir), output collected. */
+  #prober(e: Entry): Prober {
+    return async (args, timeoutMs) => {
+      const c = e.c;
+      const start = new Date();
+      const spec = await this.#rt.readSpec(c.ID);
+      if (!spec?.process) throw new ConflictError(`Container ${c.ID} is not running`);
+      const proc = await buildExecProcess(spec, {
+        args, env: [], cwd: '', user: '', containerUser: c.Config.User ?? '', groupAdd: c.HostConfig.GroupAdd ?? [], tty: false, privileged: false,
+      });
+      const s = await this.#rt.exec(c.ID, { execId: newId(), process: proc, attach: true, openStdin: false });
+      let out = '';
+      const closed = new Promise<void>((r) => { if (s.io) s.io.onClose(r); else r(); });
+      s.io?.onData((_stream, d) => { if (out.length < 8192) out += d.toString('utf8'); });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+      const code = await Promise.race([s.exited, timeout]);
+      clearTimeout(timer);
+      if (code === 'timeout') {
+        try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
+        s.io?.close();
+        return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutMs)})`, start, end: new Date() };
+      }
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 200))]); // the last output trails the exit
+      return { exitCode: code, output: out, start, end: new Date() };
+    };
+  }
+
+  /** Restart policies: start the container again after the back-off, or leave it exited. */
+  #afterExit(e: Entry, exit: ExitInfo): void {
+    const c = e.c;
+    const rs = e.restart;
+    if (this.#closing || rs.canceled || c.State.RemovalInProgress || !this.#byId.has(c.ID)) return;
+    if (!shouldRestart(c.HostConfig.RestartPolicy, exit.exitCode, c.HasBeenManuallyStopped, c.RestartCount)) return;
+    rs.backoffMs = nextBackoff(rs.backoffMs, exit.finishedAt.getTime() - Date.parse(c.State.StartedAt));
+    c.RestartCount++;
+    // dockerd's SetRestarting: Running stays true while the restart is pending
+    Object.assign(c.State, { Running: true, Restarting: true, Paused: false, Pid: 0 });
+    void this.#persist(e, false, false).catch(() => {});
+    rs.timer = setTimeout(() => {
+      rs.timer = undefined;
+      void this.#lock(e, async () => {
+        if (!c.State.Restarting || !this.#byId.has(c.ID) || this.#closing) return;
+        try {
+          await this.#start(e);
+        } catch (err) {
+          log().warn({ err, id: c.ID }, 'restart failed');
+          Object.assign(c.State, { Running: false, Restarting: false });
+          await this.#persist(e, false, false).catch(() => {});
+        }
+      });
+    }, rs.backoffMs);
+  }
+
+  /** A pending restart is called off (stop, rm -f, a manual start, shutdown); true if there was one. */
+  #cancelRestart(e: Entry): boolean {
+    const rs = e.restart;
+    if (!rs.timer && !e.c.State.Restarting) return false;
+    if (rs.timer) clearTimeout(rs.timer);
+    rs.timer = undefined;
+    Object.assign(e.c.State, { Running: false, Restarting: false });
+    return true;
   }
 
   // ───────────────────────── stop / kill / restart / pause ─────────────────────────
 
   async #signal(e: Entry, sig: { name: string; num: number }): Promise<void> {
+    // moby's ExitOnNext: the exit a SIGKILL or the stop signal brings is not restarted
+    if (sig.num === 9 || sig.num === parseSignal(e.c.Config.StopSignal || 'SIGTERM').num) e.restart.canceled = true;
     this.#event(e.c, 'kill', { signal: String(sig.num) });
     await this.#rt.kill(e.c.ID, sig.name);
     if (e.c.State.Paused && (sig.num === 9 || sig.num === 15)) {
@@ -796,6 +896,12 @@ class ContainerEngine implements Engine {
     const e = this.#resolve(ref);
     if (opts.signal) parseSignal(opts.signal);
     await this.#lock(e, async () => {
+      if (!e.run && this.#cancelRestart(e)) {
+        e.c.HasBeenManuallyStopped = true;
+        await this.#persist(e, false, false);
+        this.#event(e.c, 'stop');
+        return;
+      }
       if (!e.run) throw new NotModifiedError('Container already stopped');
       e.c.HasBeenManuallyStopped = true;
       await this.#stop(e, opts.signal, opts.timeout);
@@ -818,6 +924,9 @@ class ContainerEngine implements Engine {
         }
         this.#event(e.c, 'stop');
       }
+      this.#cancelRestart(e);
+      e.restart = { backoffMs: 0, canceled: false };
+      e.c.RestartCount = 0;
       await this.#start(e);
       this.#event(e.c, 'restart');
     });
@@ -881,6 +990,10 @@ class ContainerEngine implements Engine {
     const mark = (k: string) => { phases[k] = Math.round((performance.now() - t0) * 10) / 10; };
     await this.#lock(e, async () => {
       mark('locked');
+      if (!e.run && e.c.State.Restarting) {
+        if (!opts.force) throw new ConflictError(`You cannot remove a restarting container ${e.c.ID}. Stop the container before attempting removal or force remove`);
+        this.#cancelRestart(e);
+      }
       if (e.run) {
         if (!opts.force) {
           if (e.c.State.Paused) throw new ConflictError(`You cannot remove a paused container ${e.c.ID}. Unpause and then stop the container before attempting removal or force remove`);
@@ -899,7 +1012,7 @@ class ContainerEngine implements Engine {
         }
       }
       if (!this.#byId.has(e.c.ID)) return; // auto-removed meanwhile
-      await this.#remove(e, mark);
+      await this.#remove(e, mark, undefined, opts.volumes);
       mark('removed');
       log().debug({ id: e.c.ID, phases }, 'container removed');
     });
@@ -911,7 +1024,7 @@ class ContainerEngine implements Engine {
    * `mark` times each part.
    * `released` (#release under way): runtime and layer wait for it, and only retry what it could not do.
    */
-  async #remove(e: Entry, mark: (phase: string) => void = () => {}, released: Promise<void> = Promise.resolve()): Promise<void> {
+  async #remove(e: Entry, mark: (phase: string) => void = () => {}, released: Promise<void> = Promise.resolve(), volumes = e.c.HostConfig.AutoRemove): Promise<void> {
     const c = e.c;
     if (!this.#byId.has(c.ID)) { await released; return; }
     c.State.RemovalInProgress = true;
@@ -939,6 +1052,7 @@ class ContainerEngine implements Engine {
     if (this.#names.get(c.Name) === c.ID) this.#names.delete(c.Name);
     for (const a of e.pendingAttaches) a.close();
     this.#event(c, 'destroy');
+    await this.#vols.release(c, volumes);
     for (const w of e.removeWaiters) w(c.State.ExitCode);
     e.removeWaiters.clear();
     for (const w of e.exitWaiters) w(c.State.ExitCode);
@@ -981,6 +1095,7 @@ class ContainerEngine implements Engine {
 
   async logs(ref: string, opts: LogsOptions, signal: AbortSignal): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }> {
     const e = this.#resolve(ref);
+    if (e.c.HostConfig.LogConfig?.Type === 'none') throw new NotImplementedError('configured logging driver does not support reading');
     if (!opts.stdout && !opts.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
     const run = e.run;
     if (run?.live) await run.converter.pump().catch(() => {});
@@ -1213,13 +1328,22 @@ class ContainerEngine implements Engine {
       this.#byId.set(c.ID, e);
       this.#names.set(c.Name, c.ID);
     }
+    this.#vols.adoptRunning();
     await Promise.all([...this.#byId.values()].map((e) => this.#restoreOne(e, bootId).catch((err: unknown) => log().error({ err, id: e.c.ID }, 'restore failed'))));
     this.#armExits();
+    // restart policies at boot: `always` comes back whatever stopped it, the others as their policy says
+    await Promise.all([...this.#byId.values()].map((e) => {
+      const c = e.c;
+      if (e.run || c.State.Running || c.HostConfig.AutoRemove || c.State.RemovalInProgress || !c.HasBeenStartedBefore) return undefined;
+      if (!restartOnBoot(c.HostConfig.RestartPolicy, c.State.ExitCode, c.HasBeenManuallyStopped, c.RestartCount)) return undefined;
+      return this.#lock(e, () => this.#start(e)).catch((err: unknown) => log().error({ err, id: c.ID }, 'restart at boot failed'));
+    }));
   }
 
   async #restoreOne(e: Entry, bootId: string): Promise<void> {
     const c = e.c;
     if (c.State.RemovalInProgress) { await this.#remove(e); return; }
+    if (c.State.Restarting) Object.assign(c.State, { Running: false, Restarting: false }); // its restart died with the daemon
     if (!c.State.Running) {
       if (c.HostConfig.AutoRemove && c.HasBeenStartedBefore) await this.#remove(e);
       return;
@@ -1228,7 +1352,7 @@ class ContainerEngine implements Engine {
     const jsonLog = join(e.dir, `${c.ID}-json.log`);
     const skipUntil = await lastJsonLogTime(jsonLog);
     const converter = new LogConverter(staging, jsonLog, { offset: c.Berth.LogOffset ?? 0, ino: c.Berth.LogIno ?? 0 }, {
-      ...(skipUntil !== undefined ? { skipUntil } : {}), ...(this.#rotation(c.HostConfig) ? { rotation: this.#rotation(c.HostConfig)! } : {}),
+      ...(skipUntil !== undefined ? { skipUntil } : {}), ...this.#converterOpts(c.HostConfig),
     });
     let resolveExited!: () => void;
     const run: RunState = {
@@ -1246,6 +1370,7 @@ class ContainerEngine implements Engine {
       if (st && st.status !== 'stopped') {
         c.State.Paused = st.status === 'paused';
         this.#watchLog(e, run);
+        this.#startHealth(e, false);
         await converter.pump().catch(() => {});
         return;
       }
@@ -1258,6 +1383,7 @@ class ContainerEngine implements Engine {
   async shutdown(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    for (const e of this.#byId.values()) if (e.restart.timer) { clearTimeout(e.restart.timer); e.restart.timer = undefined; }
     const running = [...this.#byId.values()].filter((e) => e.run);
     if (!this.#cfg.liveRestore) {
       await Promise.all(running.map((e) => this.#lock(e, async () => {
@@ -1277,6 +1403,145 @@ class ContainerEngine implements Engine {
       await this.#persist(e).catch(() => {});
       for (const a of [...run.attaches, ...e.pendingAttaches]) a.close();
     }));
+  }
+
+  // ---- commit
+  async commitContainer(ref: string, o: CommitRequest): Promise<string> {
+    const e = this.#resolve(ref);
+    const c = e.c;
+    let paused = false;
+    if (o.pause && e.run?.live && !c.State.Paused) {
+      await this.#rt.pause(c.ID);
+      paused = true;
+    }
+    try {
+      let cfg: Partial<ContainerConfig> = structuredClone(o.config ?? c.Config);
+      if (o.changes) cfg = o.changes(cfg);
+      const config = mergeCommitConfig(cfg, c.Config);
+      const id = await this.#image.commit(c.ID, {
+        parentImage: c.Image || undefined, config, containerConfig: c.Config, container: c.ID, author: o.author, comment: o.comment,
+        createdBy: (c.Config.Cmd ?? []).join(' '), ...(o.repo ? { repo: o.repo } : {}), ...(o.tag ? { tag: o.tag } : {}),
+      });
+      this.#event(c, 'commit', { comment: o.comment, imageID: id, ...(o.repo ? { imageRef: o.tag ? `${o.repo}:${o.tag}` : o.repo } : {}) });
+      return id;
+    } finally {
+      if (paused) await this.#rt.resume(c.ID).catch((err: unknown) => log().warn({ err, id: c.ID }, 'unpause after commit failed'));
+    }
+  }
+
+  // ---- exec
+  get #execs(): ExecManager {
+    return this.#execManager ??= new ExecManager({
+      runtime: this.#rt,
+      container: (ref) => {
+        const c = this.#resolve(ref).c;
+        if (c.State.Restarting) throw new ConflictError(`Container ${c.ID} is restarting, wait until the container is running`);
+        return { id: c.ID, running: c.State.Running, paused: c.State.Paused, user: c.Config.User ?? '', groupAdd: c.HostConfig.GroupAdd ?? [] };
+      },
+      event: (id, action, extra) => {
+        const e = this.#byId.get(id);
+        if (e) this.#event(e.c, action, extra);
+      },
+      defaultDetachKeys: () => this.#cfg.detachKeys ?? '',
+    });
+  }
+
+  async createExec(ref: string, req: ExecCreateRequest): Promise<string> { return this.#execs.create(ref, req); }
+  async inspectExec(id: string): Promise<ExecState> { return this.#execs.inspect(id); }
+  startExec(id: string, opts: { detach: boolean; consoleSize?: { height: number; width: number } }): Promise<AttachStreams | undefined> { return this.#execs.start(id, opts); }
+  resizeExec(id: string, height: number, width: number): Promise<void> { return this.#execs.resize(id, height, width); }
+  /** Running exec IDs of a container, for inspect. */
+  execIds(containerId: string): string[] { return this.#execManager?.running(containerId) ?? []; }
+
+  // ---- volumes
+  #volumes: Volumes | undefined;
+  get #vols(): Volumes {
+    return this.#volumes ??= new Volumes({
+      store: this.#o.volumeStore ?? new VolumeStore(join(this.#o.root, 'volumes')),
+      containers: () => [...this.#byId.values()].map((e) => e.c),
+      container: (ref) => this.#resolve(ref).c,
+      emit: (action, id, attributes) => { this.#bus.emit('volume', action, id, attributes); },
+    });
+  }
+
+  listVolumes(filters: Record<string, string[]>): Promise<Volume[]> { return this.#vols.list(filters); }
+  inspectVolume(name: string): Promise<Volume> { return this.#vols.inspect(name); }
+  createVolume(opts: CreateVolumeOptions): Promise<Volume> { return this.#vols.create(opts); }
+  removeVolume(name: string, force: boolean): Promise<void> { return this.#vols.remove(name, force); }
+  pruneVolumes(filters: Record<string, string[]>): Promise<VolumePruneReport> { return this.#vols.prune(filters); }
+
+  // ---- stats and update
+  #statsHost: StatsHost | undefined;
+  get #stats(): StatsHost {
+    return this.#statsHost ??= {
+      resolve: (ref) => this.#resolve(ref).c,
+      exists: (id) => this.#byId.has(id),
+      cgroupsPath: (c) => `${c.HostConfig.CgroupParent || this.#cfg.cgroupParent || '/berth'}/${c.ID}`,
+      ncpu: this.#ncpu,
+      locked: (c, fn) => this.#mutex.run(c.ID, fn),
+      persist: (c) => { const e = this.#byId.get(c.ID); return e ? this.#persist(e, true) : Promise.resolve(); },
+      event: (c, action) => this.#event(c, action),
+    };
+  }
+
+  async containerStats(ref: string, opts: { stream: boolean; oneShot: boolean }, signal: AbortSignal): Promise<AsyncIterable<StatsJSON>> {
+    return containerStats(this.#stats, ref, opts, signal);
+  }
+  updateContainer(ref: string, update: Partial<HostConfig>): Promise<{ warnings: string[] }> { return updateContainer(this.#stats, ref, update); }
+
+  // ---- archive (docker cp, docker diff): archive.ts
+  /** Run fn on the container's filesystem, under its lock, mounting the rootfs for the call when it is not (as Docker does). */
+  async #withRootfs<T>(e: Entry, fn: (v: ReturnType<typeof containerView>) => Promise<T>): Promise<T> {
+    if (e.mounting) await e.mounting;
+    const rootfs = await this.#image.mountRwLayer(e.c.ID);
+    try {
+      return await fn(containerView(rootfs, e.c));
+    } finally {
+      if (!e.run && !e.mounting) await this.#image.unmountRwLayer(e.c.ID).catch((err: unknown) => log().warn({ err, id: e.c.ID }, 'archive: unmount failed'));
+    }
+  }
+
+  #archiveError(err: unknown, path: string, ref: string): unknown {
+    if (errno(err) === 'ENOENT') return new NotFoundError(`Could not find the file ${path} in container ${ref}`);
+    if (err instanceof EngineError) return err;
+    return new SystemError(err instanceof Error ? err.message : String(err));
+  }
+
+  async containerStatPath(ref: string, path: string): Promise<PathStat> {
+    const e = this.#resolve(ref);
+    return this.#lock(e, () => this.#withRootfs(e, async ({ fs }) => {
+      try { return statPath(fs, path).stat; } catch (err) { throw this.#archiveError(err, path, ref); }
+    }));
+  }
+
+  async containerArchivePath(ref: string, path: string): Promise<{ stat: PathStat; write(out: Writable): Promise<void> }> {
+    const e = this.#resolve(ref);
+    return new Promise((resolve, reject) => {
+      this.#lock(e, () => this.#withRootfs(e, async ({ fs }) => {
+        let s: ReturnType<typeof statPath>;
+        try { s = statPath(fs, path); } catch (err) { reject(this.#archiveError(err, path, ref)); return; }
+        this.#event(e.c, 'archive-path');
+        // the lock and the mount stay until the route has written the tar
+        await new Promise<void>((done) => resolve({
+          stat: s.stat,
+          write: async (out) => { try { await writeArchive(fs, s.found, s.abs, out); } finally { done(); } },
+        }));
+      })).catch(reject);
+    });
+  }
+
+  async containerExtractToDir(ref: string, path: string, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }, input: Readable): Promise<void> {
+    const e = this.#resolve(ref);
+    await this.#lock(e, () => this.#withRootfs(e, async ({ fs, mounts }) => {
+      try { await extractToDir(fs, e.c, mounts, path, input, opts); } catch (err) { throw this.#archiveError(err, path, ref); }
+    }));
+    this.#event(e.c, 'extract-to-dir');
+  }
+
+  async containerChanges(ref: string): Promise<Change[]> {
+    const e = this.#resolve(ref);
+    const g = await this.#image.graphDriverData(e.c.ID);
+    return diffContainer(g.UpperDir, join(this.#o.execRoot, 'changes'));
   }
 }
 

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, appendFile, readFile, rename, rm } from 'node:fs/promises';
+import { mkdtemp, writeFile, appendFile, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogConverter, goJsonString, parseK8sLine, readJsonLog, lastJsonLogTime } from './logs.ts';
@@ -143,4 +143,26 @@ test('rotation by max-size keeps max-file files', async () => {
   assert.ok(live.length >= 1 && old.length >= 1);
   assert.match(live.at(-1)!.log, /^line 5 /);
   await assert.rejects(readFile(`${json}.2`));
+});
+
+test('rotation applies per line: a batch of many lines still leaves every file within max-size, lines in order', async () => {
+  const d = await dir();
+  const staging = join(d, 'ctr.log');
+  const json = join(d, 'j.log');
+  const conv = new LogConverter(staging, json, { offset: 0, ino: 0 }, { rotation: { maxSize: 1024, maxFiles: 3 } });
+  let text = '';
+  for (let i = 0; i < 200; i++) text += `2026-11-23T00:00:00.${String(i).padStart(9, '0')}Z stdout F line-${i}\n`;
+  await appendFile(staging, text); // one pump sees all 200 lines
+  await conv.pump();
+  await conv.finish();
+  const files = [`${json}.2`, `${json}.1`, json];
+  const kept: string[] = [];
+  for (const f of files) {
+    assert.ok((await stat(f)).size <= 1024, `${f} within max-size`);
+    kept.push(...(await readJsonLog(f)).entries.map((e) => e.log.trim()));
+  }
+  await assert.rejects(stat(`${json}.3`));
+  const first = Number(kept[0]!.slice(5));
+  assert.deepEqual(kept, Array.from({ length: 200 - first }, (_, i) => `line-${first + i}`), 'the newest lines, in order, none missing');
+  await rm(d, { recursive: true });
 });

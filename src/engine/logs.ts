@@ -50,6 +50,8 @@ export class LogConverter extends EventEmitter {
   readonly staging: string;
   readonly jsonPath: string;
   #rot: LogRotation | undefined;
+  /** --log-driver none: lines are read (the staging log must not fill up) and dropped. */
+  #discard: boolean;
   #fh: FileHandle | undefined;
   #ino = 0;
   /** Bytes of the staging file consumed (complete records, partial ones included). */
@@ -64,7 +66,7 @@ export class LogConverter extends EventEmitter {
   #closed = false;
   #jsonSize = -1;
 
-  constructor(staging: string, jsonPath: string, state: ConverterState, opts: { skipUntil?: Nanos; rotation?: LogRotation } = {}) {
+  constructor(staging: string, jsonPath: string, state: ConverterState, opts: { skipUntil?: Nanos; rotation?: LogRotation; discard?: boolean } = {}) {
     super();
     this.staging = staging;
     this.jsonPath = jsonPath;
@@ -72,6 +74,7 @@ export class LogConverter extends EventEmitter {
     this.#ino = state.ino;
     this.#skipUntil = opts.skipUntil;
     this.#rot = opts.rotation;
+    this.#discard = opts.discard === true;
   }
 
   get state(): ConverterState { return { offset: this.#committed, ino: this.#ino }; }
@@ -200,20 +203,35 @@ export class LogConverter extends EventEmitter {
   }
 
   async #write(lines: string[]): Promise<void> {
-    if (!lines.length) return;
-    const data = lines.join('');
-    if (this.#rot && this.#rot.maxSize > 0) {
-      if (this.#jsonSize < 0) this.#jsonSize = await stat(this.jsonPath).then((s) => s.size, () => 0);
-      if (this.#jsonSize > 0 && this.#jsonSize + data.length > this.#rot.maxSize) {
-        await rotate(this.jsonPath, this.#rot.maxFiles);
+    if (!lines.length || this.#discard) return;
+    const rot = this.#rot && this.#rot.maxSize > 0 ? this.#rot : undefined;
+    if (!rot) {
+      await appendTo(this.jsonPath, lines.join(''));
+      this.emit('data');
+      return;
+    }
+    // as Docker's jsonfile logger: rotate before a line that would take the file past max-size
+    if (this.#jsonSize < 0) this.#jsonSize = await stat(this.jsonPath).then((s) => s.size, () => 0);
+    let batch: string[] = [];
+    for (const line of lines) {
+      const n = Buffer.byteLength(line);
+      if (this.#jsonSize > 0 && this.#jsonSize + n > rot.maxSize) {
+        if (batch.length) await appendTo(this.jsonPath, batch.join(''));
+        batch = [];
+        await rotate(this.jsonPath, rot.maxFiles);
         this.#jsonSize = 0;
       }
-      this.#jsonSize += Buffer.byteLength(data);
+      batch.push(line);
+      this.#jsonSize += n;
     }
-    const fh = await open(this.jsonPath, 'a', 0o640);
-    try { await fh.write(data); } finally { await fh.close(); }
+    if (batch.length) await appendTo(this.jsonPath, batch.join(''));
     this.emit('data');
   }
+}
+
+async function appendTo(path: string, data: string): Promise<void> {
+  const fh = await open(path, 'a', 0o640);
+  try { await fh.write(data); } finally { await fh.close(); }
 }
 
 async function rotate(path: string, maxFiles: number): Promise<void> {

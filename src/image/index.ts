@@ -45,6 +45,24 @@ export interface ImportOptions {
   config?: Partial<ImageRunConfig>;
 }
 
+/** docker commit (and the builder's steps): the container's changes as a new layer on its image. */
+export interface CommitOptions {
+  /** The image the container was made from; undefined for `scratch`. */
+  parentImage: string | undefined;
+  /** The new image's config (the container's, with any changes applied). */
+  config: Partial<ImageRunConfig>;
+  /** The container's own config, kept as container_config. */
+  containerConfig: Partial<ImageRunConfig>;
+  /** The container's ID (the config's `container`); '' for none. */
+  container: string;
+  author: string;
+  comment: string;
+  /** The history entry's created_by (Docker: the container's Cmd joined). */
+  createdBy: string;
+  repo?: string;
+  tag?: string;
+}
+
 export interface ImageService {
   /** By `name[:tag]`, `name@digest`, full or short (unique prefix) ID. NotFoundError `No such image: <ref>`. */
   get(ref: string): Promise<ImageRecord>;
@@ -77,6 +95,8 @@ export interface ImageService {
   rwLayerSize(containerId: string): Promise<number>;
   /** docker export: the merged filesystem as one tar. */
   exportRwLayer(containerId: string, out: Writable): Promise<void>;
+  /** The container's changes (its rw layer's upper dir) as a new image; returns its ID. */
+  commit(containerId: string, o: CommitOptions): Promise<string>;
 }
 
 export interface ImageServiceOptions {

@@ -10,13 +10,17 @@ import {
 } from '../lib/index.ts';
 import { MediaType, type ImageConfig, type ImageRunConfig } from '../oci/index.ts';
 import type {
-  DeleteItem, GraphDriverData, HistoryItem, ImageRecord, ImageService, ImageServiceOptions, ImportOptions,
+  DeleteItem, GraphDriverData, HistoryItem, ImageRecord, ImageService, ImageServiceOptions, ImportOptions, CommitOptions,
 } from './index.ts';
 import { ContentStore } from './content-store.ts';
 import { LayerStore, chainIdOf, dirSize, isMountPoint, mountOverlay, unmount, type BlobInfo } from './layer-store.ts';
 import { ImageStore, noSuchImage, parseConfig, type StoredImage } from './image-store.ts';
 import { spoolArchive, maybeGunzip, writeTar, type ArchiveImage, type Spooled, type SaveEntry, type Follower } from './archive.ts';
 import { UnpackWorker, detectCompression, readHead, FOLLOW_MIN } from './layer-unpack.ts';
+import { overlayDiffTar } from './layer-diff.ts';
+
+/** The diff ID of an empty layer tar (1024 zero bytes). */
+const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
 /** How many layers loads unpacked while they arrived, and how many of those were adopted (for tests and the debug log). */
 export const followStats = { followed: 0, adopted: 0 };
@@ -473,6 +477,69 @@ class Service implements ImageService {
         if (existsSync(tmp.dir)) this.layers.discard(tmp.dir);
       }
     });
+  }
+
+  async commit(containerId: string, o: CommitOptions): Promise<string> {
+    let ref: Reference | undefined;
+    if (o.repo) {
+      ref = parseNormalizedNamed(o.repo);
+      if (ref.digest !== undefined) throw new InvalidArgumentError('cannot commit to digest reference');
+      if (o.tag) {
+        if (!isValidTag(o.tag)) throw new InvalidArgumentError('invalid reference format');
+        ref = { name: ref.name, tag: o.tag };
+      }
+      ref.tag ??= 'latest';
+    }
+    const rw = this.layers.getRw(containerId);
+    const upper = this.layers.diffPath(rw.mountId);
+    const parent = o.parentImage ? this.#find(o.parentImage) : undefined;
+    const parentChain = parent ? (parent.chain.at(-1) ?? '') : '';
+    // The diff is written aside (hashed on the way) while no lock is held; only the commit of it locks.
+    const w = this.content.newIngest();
+    const worker = new UnpackWorker();
+    const tmp = this.layers.prepare();
+    try {
+      for await (const chunk of overlayDiffTar(upper)) w.write(chunk);
+      const { digest } = w.close();
+      const empty = digest === EMPTY_TAR_DIGEST;
+      const r = empty ? undefined : await worker.unpack(w.path, tmp.diff, tmp.whiteout, digest);
+      const created = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+      const base = parent?.config;
+      const history = [...(base?.history ?? []), {
+        created, ...(o.author ? { author: o.author } : {}), created_by: o.createdBy, ...(o.comment ? { comment: o.comment } : {}), ...(empty ? { empty_layer: true } : {}),
+      }];
+      const cfg: Record<string, unknown> = {
+        architecture: base?.architecture ?? 'amd64',
+        ...(o.author ? { author: o.author } : {}),
+        ...(o.comment ? { comment: o.comment } : {}),
+        config: fullRunConfig(o.config),
+        ...(o.container ? { container: o.container } : {}),
+        container_config: fullRunConfig(o.containerConfig),
+        created,
+        docker_version: '20.10.24',
+        history,
+        os: base?.os ?? 'linux',
+        rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(r ? [r.diffId] : [])] },
+      };
+      const raw = Buffer.from(JSON.stringify(cfg));
+      return await this.#locked(async () => {
+        if (r) {
+          this.content.commitFile(w.path, digest);
+          this.layers.commit(tmp.dir, r.diffId, parentChain, r.size, { digest, mediaType: MediaType.DockerLayer, size: w.size });
+        }
+        this.content.put(raw);
+        const img = await this.images.add(raw, parent?.id ?? '');
+        if (ref) {
+          this.images.refs.set(fullString(ref), img.id);
+          await this.images.saveRefs();
+        }
+        return img.id;
+      });
+    } finally {
+      w.discard();
+      await worker.close();
+      if (existsSync(tmp.dir)) this.layers.discard(tmp.dir);
+    }
   }
 
   async history(ref: string): Promise<HistoryItem[]> {

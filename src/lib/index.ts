@@ -8,3 +8,5 @@ export * from './log.ts';
 export * as stdcopy from './stdcopy.ts';
 export { goJsonError } from './go-json.ts';
 export { runInHelper, type HelperResult } from './shell-helper.ts';
+export * from './scoped-fs.ts';
+export * from './tar-copy.ts';

@@ -36,6 +36,7 @@ export interface LinuxResources {
   pids?: { limit: number };
   blockIO?: {
     weight?: number;
+    weightDevice?: { major: number; minor: number; weight?: number; leafWeight?: number }[];
     throttleReadBpsDevice?: { major: number; minor: number; rate: number }[];
     throttleWriteBpsDevice?: { major: number; minor: number; rate: number }[];
     throttleReadIOPSDevice?: { major: number; minor: number; rate: number }[];

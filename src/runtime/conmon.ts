@@ -15,7 +15,7 @@ import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
 import { errno, log, FailedPreconditionError, InvalidArgumentError, NotFoundError, SystemError } from '../lib/index.ts';
 import type {
-  AttachSession, CreateOptions, ExitInfo, RuntimeConfig, RuntimeDriver, RuntimeStatus,
+  AttachSession, CreateOptions, ExitInfo, RuntimeConfig, RuntimeDriver, RuntimeStatus, Spec,
 } from './index.ts';
 import { runtimeCall, runtimeErrorText, type RuntimeBinary } from './runc.ts';
 import { connectSeqpacket } from './attach-socket.ts';
@@ -542,6 +542,16 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
       await writeCtl(bundleOf(id), id, rows, cols);
     },
 
+    async readSpec(id) {
+      checkId(id);
+      try {
+        return JSON.parse(await readFile(join(bundleOf(id), 'config.json'), 'utf8')) as Spec;
+      } catch (e) {
+        if (errno(e) === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+
     async resizeExec(id, execId, rows, cols) {
       checkId(id);
       checkId(execId);
@@ -579,11 +589,17 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
         if (msg.data <= 0) throw new SystemError(runtimeErrorText(msg.message ?? '') || `${rt.name} exec failed`);
         const exited = c.sync.next().then(async (m) => {
           c.release();
-          if (m) return m.data < 0 ? 255 : m.data;
-          // we lost the pipe (conmon killed?): fall back to the file it writes
-          const text = await readFile(join(dir, 'exit'), 'utf8').catch(() => '');
-          const n = Number.parseInt(text, 10);
-          return Number.isFinite(n) && n >= 0 ? n : 255;
+          let code: number;
+          if (m) code = m.data < 0 ? 255 : m.data;
+          else {
+            // we lost the pipe (conmon killed?): fall back to the file it writes
+            const text = await readFile(join(dir, 'exit'), 'utf8').catch(() => '');
+            const n = Number.parseInt(text, 10);
+            code = Number.isFinite(n) && n >= 0 ? n : 255;
+          }
+          // an exec's state goes with it (health checks exec every few seconds for the container's lifetime)
+          setTimeout(() => void rm(dir, { recursive: true, force: true }).catch(() => {}), 1000).unref();
+          return code;
         });
         return { pid: msg.data, exited, ...(io ? { io } : {}) };
       } catch (e) {

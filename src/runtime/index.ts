@@ -36,7 +36,11 @@ export interface SpecOptions {
   resources: {
     memory?: number; memoryReservation?: number; memorySwap?: number; oomKillDisable?: boolean;
     cpuShares?: number; cpuQuota?: number; cpuPeriod?: number; cpusetCpus?: string; cpusetMems?: string;
-    pidsLimit?: number; blkioWeight?: number;
+    pidsLimit?: number; blkioWeight?: number; memorySwappiness?: number;
+    /** Block I/O by device path (resolved to major:minor by buildSpec). */
+    blkioWeightDevice?: { path: string; weight: number }[];
+    readBps?: { path: string; rate: number }[]; writeBps?: { path: string; rate: number }[];
+    readIOps?: { path: string; rate: number }[]; writeIOps?: { path: string; rate: number }[];
   };
   devices: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
   oomScoreAdj: number;
@@ -138,6 +142,8 @@ export interface RuntimeDriver {
    * in $PATH`). State lives in the container's bundle and goes with delete(id).
    */
   exec(id: string, o: ExecOptions): Promise<ExecSession>;
+  /** The config.json the container runs with (for exec), or undefined when it has no bundle. */
+  readSpec(id: string): Promise<Spec | undefined>;
   /** Resize an exec's TTY. */
   resizeExec(id: string, execId: string, rows: number, cols: number): Promise<void>;
   /** Is the conmon with this pid still alive (not a zombie, and really conmon for this id)? */
@@ -151,4 +157,36 @@ export interface RuntimeDriver {
 
 export { buildSpec } from './spec.ts';
 export { createConmonDriver } from './conmon.ts';
+export { buildExecProcess, mergeEnv, type ExecProcessOptions } from './exec-spec.ts';
 export type { Spec };
+
+// ---- cgroups: stats and live limits (cgroups.ts)
+export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+export interface NetStats {
+  rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number;
+  tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number;
+}
+/** A container's counters as its cgroups show them (ns for CPU times, bytes for memory). */
+export interface CgroupStats {
+  cpu: { total: number; percpu?: number[]; user: number; system: number; periods: number; throttledPeriods: number; throttledTime: number };
+  /** maxUsage: v1 only. limit 0 = none. stats: v1 Docker's fixed key set, v2 all of memory.stat. */
+  memory: { usage: number; maxUsage?: number; limit: number; stats: Record<string, number> };
+  pids: { current: number; limit: number };
+  blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+}
+/** Limits to change on a running container; undefined = leave as is. pidsLimit ≤ 0 = unlimited, memorySwap -1 = unlimited. */
+export interface CgroupResources {
+  memory?: number; memorySwap?: number; memoryReservation?: number;
+  cpuShares?: number; cpuPeriod?: number; cpuQuota?: number; cpusetCpus?: string; cpusetMems?: string;
+  pidsLimit?: number; blkioWeight?: number;
+}
+/** What this host's cgroups can enforce (Docker's sysinfo). cpus/mems: what cpuset offers, e.g. `0-1`. */
+export interface CgroupSupport {
+  memoryLimit: boolean; swapLimit: boolean; memoryReservation: boolean; oomKillDisable: boolean; memorySwappiness: boolean;
+  pidsLimit: boolean; cpuShares: boolean; cpuCfs: boolean; cpuset: boolean; cpus: string; mems: string;
+  blkioWeight: boolean; blkioWeightDevice: boolean; blkioReadBps: boolean; blkioWriteBps: boolean; blkioReadIOps: boolean; blkioWriteIOps: boolean;
+}
+export {
+  containerCgroupDirs, readCgroupStats, readNetStats, readSystemCpu, updateCgroupResources, cgroupSupport, hostCgroupMounts,
+  type CgroupDirs,
+} from './cgroups.ts';

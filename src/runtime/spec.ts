@@ -169,6 +169,29 @@ async function devicesFromPath(hostPath: string, containerPath: string, perms: s
   }
 }
 
+/** A block device's numbers, as moby's getBlkio*Devices stat them (`no such file or directory` when it is not there). */
+async function blockDevice(path: string): Promise<{ major: number; minor: number }> {
+  let st;
+  try { st = await stat(path, { bigint: true }); } catch (e) {
+    throw new InvalidArgumentError(`${errno(e) === 'ENOENT' ? `lstat ${path}: no such file or directory` : e instanceof Error ? e.message : String(e)}`);
+  }
+  return { major: major(st.rdev), minor: minor(st.rdev) };
+}
+
+/** linux.resources.blockIO: weight always (as Docker), per-device weights and throttles when given. */
+async function blockIO(r: SpecOptions['resources']): Promise<NonNullable<runtime.LinuxResources['blockIO']>> {
+  const b: NonNullable<runtime.LinuxResources['blockIO']> = { weight: r.blkioWeight ?? 0 };
+  if (r.blkioWeightDevice?.length) {
+    b.weightDevice = await Promise.all(r.blkioWeightDevice.map(async (d) => ({ ...await blockDevice(d.path), weight: d.weight })));
+  }
+  const thr = (l: { path: string; rate: number }[]) => Promise.all(l.map(async (d) => ({ ...await blockDevice(d.path), rate: d.rate })));
+  if (r.readBps?.length) b.throttleReadBpsDevice = await thr(r.readBps);
+  if (r.writeBps?.length) b.throttleWriteBpsDevice = await thr(r.writeBps);
+  if (r.readIOps?.length) b.throttleReadIOPSDevice = await thr(r.readIOps);
+  if (r.writeIOps?.length) b.throttleWriteIOPSDevice = await thr(r.writeIOps);
+  return b;
+}
+
 function depth(p: string): number {
   return p.split('/').filter(Boolean).length;
 }
@@ -274,6 +297,7 @@ export async function buildSpec(opts: SpecOptions, host: SpecHost = {}): Promise
   if (r.memory !== undefined && r.memory > 0) memory.limit = r.memory;
   if (r.memoryReservation !== undefined && r.memoryReservation > 0) memory.reservation = r.memoryReservation;
   if (r.memorySwap !== undefined && r.memorySwap > 0) memory.swap = r.memorySwap;
+  if (r.memorySwappiness !== undefined) memory.swappiness = r.memorySwappiness;
   if (r.oomKillDisable !== undefined) memory.disableOOMKiller = r.oomKillDisable;
   resources.memory = memory;
   const cpu: NonNullable<runtime.LinuxResources['cpu']> = { shares: r.cpuShares ?? 0 };
@@ -283,7 +307,7 @@ export async function buildSpec(opts: SpecOptions, host: SpecHost = {}): Promise
   if (r.cpusetMems) cpu.mems = r.cpusetMems;
   resources.cpu = cpu;
   if (r.pidsLimit !== undefined) resources.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
-  resources.blockIO = { weight: r.blkioWeight ?? 0 };
+  resources.blockIO = await blockIO(r);
 
   const linux: NonNullable<Spec['linux']> = {};
   if (Object.keys(sortedSysctl).length > 0) linux.sysctl = sortedSysctl;

@@ -401,6 +401,32 @@ export class FakeBackend implements EngineBackend {
     for (const e of this.containers.values()) m.set(e.c.Image, (m.get(e.c.Image) ?? 0) + 1);
     return m;
   }
+
+  // volumes (in memory; no container uses them)
+  volumes = new Map<string, Awaited<ReturnType<EngineBackend['inspectVolume']>>>();
+  async listVolumes(): ReturnType<EngineBackend['listVolumes']> { return [...this.volumes.values()]; }
+  async inspectVolume(name: string): ReturnType<EngineBackend['inspectVolume']> {
+    const v = this.volumes.get(name);
+    if (!v) throw new NotFoundError(`get ${name}: no such volume`);
+    return v;
+  }
+  async createVolume(o: Parameters<EngineBackend['createVolume']>[0]): ReturnType<EngineBackend['createVolume']> {
+    const name = o.name || randomBytes(32).toString('hex');
+    const v = this.volumes.get(name) ?? {
+      Name: name, Driver: o.driver || 'local', Mountpoint: `/var/lib/berth/volumes/${name}/_data`, CreatedAt: '2026-11-23T14:18:04Z',
+      Labels: o.labels ?? null, Options: o.driverOpts ?? null, Scope: 'local' as const,
+    };
+    this.volumes.set(name, v);
+    return v;
+  }
+  async removeVolume(name: string, force: boolean): Promise<void> {
+    if (!this.volumes.delete(name) && !force) throw new NotFoundError(`get ${name}: no such volume`);
+  }
+  async pruneVolumes(): ReturnType<EngineBackend['pruneVolumes']> {
+    const names = [...this.volumes.keys()];
+    this.volumes.clear();
+    return { VolumesDeleted: names, SpaceReclaimed: 0 };
+  }
 }
 
 export { Readable };

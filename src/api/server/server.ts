@@ -16,6 +16,9 @@ import { API_VERSION, MIN_API_VERSION, compareVersions as cmpVersion } from './v
 import { registerSystemRoutes } from './routes/system.ts';
 import { registerContainerRoutes } from './routes/containers.ts';
 import { registerImageRoutes } from './routes/images.ts';
+import { registerVolumeRoutes } from './routes/volumes.ts';
+import { registerExecRoutes } from './routes/exec.ts';
+import { registerCommitRoutes } from './routes/commit.ts';
 
 // Not `import … from 'node:http'`: an ES import of it also evaluates its lazy WebSocket exports, loading
 // undici (~50–100 ms of daemon start-up); the CommonJS view is the same module without them.
@@ -47,6 +50,9 @@ export function createApiServer(backend: EngineBackend, opts: ApiServerOptions =
   registerSystemRoutes(router);
   registerContainerRoutes(router);
   registerImageRoutes(router);
+  registerVolumeRoutes(router);
+  registerExecRoutes(router);
+  registerCommitRoutes(router);
 
   const servers: { server: Server; address: string; path?: string }[] = [];
   const hijacked = new Set<Duplex>();

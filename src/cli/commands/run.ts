@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { ApiError } from '../../client/index.ts';
-import type { Client, ContainerInspect } from '../../client/index.ts';
+import type { Client, ContainerInspect, RawResponse } from '../../client/index.ts';
 import { stdcopy } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { buildCreate, type RunOpts } from '../run-opts.ts';
@@ -67,15 +67,20 @@ function startError(e: unknown): CliError {
   return new CliError(`berth: ${msg.replace(/\.?$/, '.')}`, code, 'raw');
 }
 
-interface Streams { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+export interface Streams { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
 
 /**
  * Opens the hijacked attach stream; `done` settles when the output has ended. With a TTY and
  * stdin, docker's detach keys (ctrl-p ctrl-q) leave the container running: `detached` turns true.
  */
 async function attach(client: Client, id: string, s: Streams): Promise<{ done: Promise<void>; socket: Socket; detached: () => boolean }> {
-  let detached = false;
   const res = await client.containerAttach(id, { stream: true, stdin: s.stdin || undefined, stdout: s.stdout || undefined, stderr: s.stderr || undefined });
+  return pump(res, s);
+}
+
+/** Pump a hijacked stream (attach, exec start) to our stdout/stderr, and our stdin to it. */
+export function pump(res: RawResponse, s: Streams): { done: Promise<void>; socket: Socket; detached: () => boolean } {
+  let detached = false;
   const sock = res.socket;
   const done = new Promise<void>((resolve) => {
     if (s.tty) sock.on('data', (c: Buffer) => { process.stdout.write(c); });
@@ -118,12 +123,12 @@ async function attach(client: Client, id: string, s: Streams): Promise<{ done: P
 }
 
 /** Raw output too (docker's SetRawTerminalOutput): libuv's raw mode keeps ONLCR, which doubles \r. */
-function rawOutput(on: boolean): void {
+export function rawOutput(on: boolean): void {
   if (!process.stdout.isTTY) return;
   spawnSync('stty', [on ? '-opost' : 'opost'], { stdio: [process.stdout.fd, 'ignore', 'ignore'] });
 }
 
-function restoreStdin(): void {
+export function restoreStdin(): void {
   const stdin = process.stdin;
   if (stdin.isTTY && stdin.isRaw) { stdin.setRawMode(false); rawOutput(false); }
   stdin.pause();

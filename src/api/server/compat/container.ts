@@ -153,7 +153,7 @@ export function containerInspect(v: ContainerView, size: boolean): ContainerInsp
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: c.AppArmorProfile ?? '',
-    ExecIDs: null,
+    ExecIDs: v.execIds?.length ? v.execIds : null,
     HostConfig: wireHostConfig(c.HostConfig as unknown as Record<string, unknown>),
     GraphDriver: graphDriver(v.graphDriver),
   } as ContainerInspect;

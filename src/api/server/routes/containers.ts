@@ -10,6 +10,8 @@ import {
 import { containerInspect, containerSummary } from '../compat/container.ts';
 import { endStream, lazyResponseStream } from './streams.ts';
 import { attach } from './attach.ts';
+import { archiveGet, archiveHead, archivePut, changes } from './archive.ts';
+import { stats, update } from './stats.ts';
 
 const PS_FILTERS = new Set(['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume']);
 const PS_STATUS = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
@@ -195,11 +197,10 @@ export function registerContainerRoutes(r: Router): void {
     endStream(out);
   });
   r.hijack('POST', '/containers/{id}/attach', attach);
-  r.get('/containers/{id}/changes', notImplemented('GET /containers/{id}/changes'));
-  r.get('/containers/{id}/archive', notImplemented('GET /containers/{id}/archive'));
-  r.head('/containers/{id}/archive', notImplemented('HEAD /containers/{id}/archive'));
-  r.put('/containers/{id}/archive', notImplemented('PUT /containers/{id}/archive'));
-  r.get('/containers/{id}/stats', notImplemented('GET /containers/{id}/stats'));
-  r.post('/containers/{id}/update', notImplemented('POST /containers/{id}/update'));
-  r.post('/containers/{id}/exec', notImplemented('POST /containers/{id}/exec'));
+  r.get('/containers/{id}/changes', changes);
+  r.get('/containers/{id}/archive', archiveGet);
+  r.head('/containers/{id}/archive', archiveHead);
+  r.put('/containers/{id}/archive', archivePut);
+  r.get('/containers/{id}/stats', stats);
+  r.post('/containers/{id}/update', update);
 }
