@@ -216,16 +216,25 @@ function tryLstat(p: string): Stats | undefined {
   try { return lstatSync(p); } catch (err) { if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined; throw err; }
 }
 
-/** Directories of the upper layer that carry trusted.overlay.opaque=y (one getfattr for all candidates). */
-async function opaqueDirs(upper: string, candidates: string[]): Promise<Set<string>> {
+/** Directories of an upper layer that carry trusted.overlay.opaque=y (paths relative to it, with a leading '/'): one getfattr. */
+export async function opaqueDirs(upper: string): Promise<Set<string>> {
   const out = new Set<string>();
-  if (!candidates.length) return out;
-  const r = await runTool('getfattr', ['--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', '--', ...candidates.map((c) => join(upper, c))], { allowFailure: true });
+  const r = await runTool('getfattr', ['-R', '-P', '-h', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', '--', upper], { allowFailure: true });
   for (const block of r.stdout.split('\n\n')) {
     const m = /^# file: (.*)\ntrusted\.overlay\.opaque="y"/.exec(block.trim());
-    if (m) out.add(m[1]!.slice(upper.length));
+    if (m && m[1]!.startsWith(upper + '/')) out.add(unescapeGetfattr(m[1]!.slice(upper.length)));
   }
   return out;
+}
+
+/** getfattr writes unusual bytes in names as \ooo. */
+function unescapeGetfattr(s: string): string {
+  if (!s.includes('\\')) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\' && /^[0-7]{3}$/.test(s.slice(i + 1, i + 4))) { bytes.push(parseInt(s.slice(i + 1, i + 4), 8)); i += 3; } else bytes.push(...Buffer.from(s[i]!));
+  }
+  return Buffer.from(bytes).toString();
 }
 
 /**
@@ -234,18 +243,8 @@ async function opaqueDirs(upper: string, candidates: string[]): Promise<Set<stri
  * then its deleted ones; a directory with changes inside is listed as modified before them; an added directory
  * lists everything in it. Returns [] when nothing changed.
  */
-export async function changes(upper: string, lower: string): Promise<Change[]> {
-  // dirs present in both (candidates for opaque), found by a first walk
-  const both: string[] = [];
-  const scan = (rel: string) => {
-    for (const d of readdirSync(join(upper, rel), { withFileTypes: true })) {
-      if (!d.isDirectory()) continue;
-      const r = `${rel}/${d.name}`;
-      if (tryLstat(join(lower, r))?.isDirectory()) { both.push(r); scan(r); }
-    }
-  };
-  scan('');
-  const opaque = await opaqueDirs(upper, both);
+export async function changes(upper: string, lower: string, opaqueSet?: Set<string>): Promise<Change[]> {
+  const opaque = opaqueSet ?? await opaqueDirs(upper);
   const out: Change[] = [];
   const addAll = (rel: string) => {
     for (const n of sortedNames(join(upper, rel))) {
@@ -317,9 +316,12 @@ export async function diffContainer(upperDir: string, tmpParent: string): Promis
   await mkdir(tmpParent, { recursive: true, mode: 0o700 });
   const at = await mkdtemp(join(tmpParent, 'diff-'));
   try {
-    const view = await mountLowerView(overlayDir, lower, at);
+    const [mounted, opaque] = await Promise.allSettled([mountLowerView(overlayDir, lower, at), opaqueDirs(upperDir)]);
+    if (mounted.status === 'rejected') throw mounted.reason;
+    const view = mounted.value;
     try {
-      return await changes(upperDir, view.dir);
+      if (opaque.status === 'rejected') throw opaque.reason;
+      return await changes(upperDir, view.dir, opaque.value);
     } finally {
       if (view.mounted) await runTool('umount', [at], { allowFailure: true });
     }

@@ -164,7 +164,7 @@ export interface SystemInfo {
 export interface EngineBackend {
   // system
   info(): Promise<SystemInfo>;
-  diskUsage(): Promise<{ layersSize: number; images: ImageRecord[]; containers: ContainerView[]; imageContainers: Map<string, number> }>;
+  diskUsage(): Promise<{ layersSize: number; images: ImageRecord[]; containers: ContainerView[]; imageContainers: Map<string, number>; volumes: { volume: Volume; size: number; refCount: number }[] }>;
   subscribeEvents(opts: { since?: number; until?: number; filters: Record<string, string[]> }, cb: (e: EngineEvent) => void): () => void;
 
   // containers

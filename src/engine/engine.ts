@@ -308,13 +308,16 @@ class ContainerEngine implements Engine {
     return this.#id;
   }
 
-  async diskUsage(): Promise<{ layersSize: number; images: ImageRecord[]; containers: ContainerView[]; imageContainers: Map<string, number> }> {
-    const [{ layersSize }, images, containers, imageContainers] = await Promise.all([
+  async diskUsage(): Promise<{ layersSize: number; images: ImageRecord[]; containers: ContainerView[]; imageContainers: Map<string, number>; volumes: { volume: Volume; size: number; refCount: number }[] }> {
+    const [{ layersSize }, images, containers, imageContainers, volumes] = await Promise.all([
       this.#image.diskUsage(), this.#image.list(),
       Promise.all([...this.#byId.values()].map((e) => this.#view(e, true, false))),
       this.imagesInUse(),
+      this.#vols.list({}).then((vs) => Promise.all(vs.map(async (v) => ({
+        volume: v, size: await this.#vols.store.size(v.Name).catch(() => -1), refCount: this.#vols.users(v.Name).length,
+      })))),
     ]);
-    return { layersSize, images, containers, imageContainers };
+    return { layersSize, images, containers, imageContainers, volumes };
   }
 
   subscribeEvents(opts: { since?: number; until?: number; filters: Record<string, string[]> }, cb: (e: EngineEvent) => void): () => void {

@@ -69,3 +69,27 @@ test('stats JSON: a running container, keys in Docker\'s order; no limit = machi
   assert.deepEqual(j.cpu_stats, { cpu_usage: { total_usage: 200, percpu_usage: [200], usage_in_kernelmode: 7e7, usage_in_usermode: 1e8 }, system_cpu_usage: 2000, online_cpus: 2, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } });
   assert.equal((j.precpu_stats as { system_cpu_usage: number }).system_cpu_usage, 1000);
 });
+
+test('updateContainer on a stopped container: stores the merge, emits update; failures leave the config alone', async () => {
+  const { updateContainer } = await import('./stats.ts');
+  const c = { ID: 'abc', Name: '/x', State: { Running: false, Pid: 0 }, HostConfig: { ...defaultHostConfig(), Memory: 32 << 20, MemorySwap: 64 << 20 } } as unknown as Container;
+  const persisted: HostConfig[] = [];
+  const events: string[] = [];
+  const host = {
+    resolve: (ref: string) => { if (ref !== 'x') throw new Error(`No such container: ${ref}`); return c; },
+    exists: () => true, cgroupsPath: () => '/berth/abc', ncpu: 2,
+    locked: <T>(_c: Container, fn: () => Promise<T>) => fn(),
+    persist: async (x: Container) => { persisted.push(x.HostConfig); },
+    event: (_c: Container, a: string) => { events.push(a); },
+  };
+  assert.deepEqual(await updateContainer(host, 'x', { Memory: 48 << 20, PidsLimit: 10 }), { warnings: [] });
+  assert.equal(c.HostConfig.Memory, 48 << 20);
+  assert.equal(persisted.at(-1)?.PidsLimit, 10);
+  assert.deepEqual(events, ['update']);
+  await assert.rejects(updateContainer(host, 'x', { Memory: 128 << 20 }), (e: Error) => e.name === 'ConflictError'
+    && e.message === 'Cannot update container abc: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+  await assert.rejects(updateContainer(host, 'x', { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } }), /maximum retry count cannot be used with restart policy 'always'/);
+  await assert.rejects(updateContainer(host, 'x', { RestartPolicy: { Name: 'bogus', MaximumRetryCount: 0 } }), /invalid restart policy 'bogus'/);
+  assert.equal(c.HostConfig.Memory, 48 << 20);
+  assert.equal(persisted.length, 1);
+});

@@ -181,7 +181,8 @@ export function specResources(hc: HostConfig): SpecOptions['resources'] {
 /** The body of POST /containers/{id}/update (container.UpdateConfig: Resources + RestartPolicy). */
 export type UpdateRequest = Partial<HostConfig>;
 
-function conflict(msg: string): Error { return new InvalidArgumentError(msg); }
+/** The caller turns these into 409 `Cannot update container <id>: <msg>`. */
+function conflict(msg: string): Error { return new Error(msg); }
 
 /**
  * Docker's container.UpdateContainer: merge the request into cur (a copy is returned; cur is not touched).
@@ -212,7 +213,8 @@ export function mergeUpdate(cur: HostConfig, u: UpdateRequest): HostConfig {
   if (n('KernelMemory') !== 0) hc.KernelMemory = n('KernelMemory');
   if (n('CpuRealtimePeriod') !== 0) hc.CpuRealtimePeriod = n('CpuRealtimePeriod');
   if (n('CpuRealtimeRuntime') !== 0) hc.CpuRealtimeRuntime = n('CpuRealtimeRuntime');
-  if (u.PidsLimit !== undefined && u.PidsLimit !== null) hc.PidsLimit = u.PidsLimit > 0 ? u.PidsLimit : null;
+  // dockerd stores 0 for `--pids-limit -1` (unlimited), which inspect shows as 0
+  if (u.PidsLimit !== undefined && u.PidsLimit !== null) hc.PidsLimit = u.PidsLimit > 0 ? u.PidsLimit : 0;
   const rp = u.RestartPolicy;
   if (rp && rp.Name) {
     if (cur.AutoRemove) throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');

@@ -3,7 +3,7 @@
  * daemon_unix.go statsV1/statsV2, update.go). Samples come from the container's cgroup files and its netns' counters.
  */
 import { totalmem } from 'node:os';
-import { log, SystemError, InvalidArgumentError, EngineError } from '../lib/index.ts';
+import { log, SystemError, InvalidArgumentError, ConflictError, EngineError } from '../lib/index.ts';
 import {
   containerCgroupDirs, readCgroupStats, readNetStats, readSystemCpu, updateCgroupResources, cgroupSupport,
   type CgroupStats, type CgroupSupport, type NetStats, type BlkioEntry,
@@ -159,6 +159,15 @@ function logged(c: Container) {
   };
 }
 
+/** dockerd's validateRestartPolicy (the texts create uses too). */
+function validateRestartPolicy(rp: { Name?: string; MaximumRetryCount?: number }): void {
+  const name = rp.Name ?? '';
+  if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw new InvalidArgumentError(`invalid restart policy '${name}'`);
+  const n = rp.MaximumRetryCount ?? 0;
+  if (n < 0) throw new InvalidArgumentError('maximum retry count cannot be negative');
+  if (n !== 0 && name !== 'on-failure') throw new InvalidArgumentError(`maximum retry count cannot be used with restart policy '${name}'`);
+}
+
 let support: Promise<CgroupSupport> | undefined;
 /** The host's cgroup capabilities (read once). */
 export function hostSupport(): Promise<CgroupSupport> {
@@ -176,16 +185,17 @@ export function hostSupport(): Promise<CgroupSupport> {
 export async function updateContainer(h: StatsHost, ref: string, body: UpdateRequest): Promise<{ warnings: string[] }> {
   const c = h.resolve(ref);
   const req: UpdateRequest = { ...body };
+  if (req.RestartPolicy) validateRestartPolicy(req.RestartPolicy);
   const warnings = verifyResources(req, await hostSupport(), h.ncpu, true);
   return h.locked(c, async () => {
     if (c.State.RemovalInProgress || c.State.Dead) {
-      throw new InvalidArgumentError(`Cannot update container ${c.ID}: container is marked for removal and cannot be "update"`);
+      throw new SystemError(`Cannot update container ${c.ID}: container is marked for removal and cannot be "update"`);
     }
     let merged: HostConfig;
     try {
       merged = mergeUpdate(c.HostConfig, req);
     } catch (err) {
-      throw new InvalidArgumentError(`Cannot update container ${c.ID}: ${(err as Error).message}`);
+      throw new ConflictError(`Cannot update container ${c.ID}: ${(err as Error).message}`);
     }
     if (running(c)) {
       try {
@@ -193,7 +203,9 @@ export async function updateContainer(h: StatsHost, ref: string, body: UpdateReq
         await updateCgroupResources(dirs, updateResources(req));
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
-        throw err instanceof EngineError && !(err instanceof SystemError) ? err : new SystemError(`Cannot update container ${c.ID}: ${msg}`);
+        if (err instanceof EngineError && !(err instanceof SystemError)) throw err;
+        // dockerd's wording around what runc update printed
+        throw new SystemError(`Cannot update container ${c.ID}: runc did not terminate successfully: exit status 1: ${msg}\n: unknown`);
       }
     }
     const before = c.HostConfig;

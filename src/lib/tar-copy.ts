@@ -10,9 +10,8 @@ import {
   closeSync, constants, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lutimesSync, mkdirSync, openSync,
   readdirSync, readSync, rmSync, symlinkSync, chmodSync, utimesSync, writeSync, readlinkSync, unlinkSync, type Stats,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { posix } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type * as TarStream from 'tar-stream';
 import { ScopedFs, goClean, goPathError } from './scoped-fs.ts';
 
@@ -426,7 +425,8 @@ async function extractEntry(fs: ScopedFs, dest: string, h: TarStream.Header, typ
     }
     case 'char': case 'block': case 'fifo': {
       const args = type === 'fifo' ? [host, 'p'] : [host, type === 'char' ? 'c' : 'b', String(h.devmajor ?? 0), String(h.devminor ?? 0)];
-      const r = spawnSync('mknod', args, { encoding: 'utf8' });
+      // node:child_process loads on first use (importing lib stays cheap for the CLI)
+      const r = process.getBuiltinModule('node:child_process').spawnSync('mknod', args, { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`mknod ${path}: ${r.error?.message ?? r.stderr.trim()}`);
       break;
     }
@@ -461,7 +461,7 @@ export async function rebaseTar(input: Readable, oldBase: string, newBase: strin
   ex.on('finish', () => pack.finalize());
   ex.on('error', (e: Error) => pack.destroy(e));
   pump(input, ex);
-  return Readable.from(pack);
+  return process.getBuiltinModule('node:stream').Readable.from(pack);
 }
 
 /** Feed a Node stream into a streamx writable, with back-pressure; errors end up in the writable. */

@@ -108,6 +108,11 @@ describe('cp and diff', { skip: integrationSkip() }, () => {
     assert.equal((await d.docker(['exec', 'ctr', 'cat', '/tmp/a.txt'])).stdout, 'alpha\n');
     const tar = await d.docker(['cp', 'ctr:/tmp/a.txt', '-']);
     assert.equal(tar.stdout.slice(0, 6), 'a.txt\0');
+    // the whole filesystem, with the container's own /etc/hostname in it
+    const all = await d.docker(['cp', 'ctr:/', join(work, 'rootcopy')]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.ok(lstatSync(join(work, 'rootcopy/bin/busybox')).isFile());
+    assert.equal(readFileSync(join(work, 'rootcopy/etc/hostname'), 'utf8'), `${id.slice(0, 12)}\n`);
   });
 
   it('copies from and into a stopped container', async () => {

@@ -94,6 +94,30 @@ describe('exec', { skip: integrationSkip() }, () => {
     assert.equal(JSON.parse(none.body).message, `No such exec instance: ${'0'.repeat(64)}`);
   });
 
+  it('several attached clients see the same output; --sig-proxy forwards SIGTERM to the container', async () => {
+    const r = await d.docker(['run', '-d', '--name', 'talk', 'busybox:1.35', 'sh', '-c', 'trap "echo got-term; exit 5" TERM; sleep 1; i=0; while [ $i -lt 3 ]; do echo tick-$i; i=$((i+1)); sleep 0.3; done; sleep 1000 & wait']);
+    assert.equal(r.code, 0, r.stderr);
+    const { spawn } = await import('node:child_process');
+    const env = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: '/nonexistent' };
+    const attach = () => {
+      const c = spawn(DOCKER, ['attach', 'talk'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+      return { c, out: () => out, done: new Promise<number | null>((res) => c.on('exit', (code) => res(code))) };
+    };
+    const a = attach();
+    const b = attach();
+    for (let i = 0; i < 100 && !(a.out().includes('tick-2') && b.out().includes('tick-2')); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.equal(a.out(), 'tick-0\ntick-1\ntick-2\n');
+    assert.equal(b.out(), a.out());
+    a.c.kill('SIGTERM'); // the docker CLI proxies it to the container (no TTY): the trap runs and the container exits 5
+    const [ca, cb] = await Promise.all([a.done, b.done]);
+    assert.equal(a.out(), 'tick-0\ntick-1\ntick-2\ngot-term\n');
+    assert.equal(b.out(), a.out());
+    assert.deepEqual([ca, cb], [5, 5]);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'talk'])).stdout, '5\n');
+  });
+
   it('echo hi | docker run -i busybox cat prints hi and exits 0', async () => {
     const r = await d.docker(['run', '-i', '--rm', 'busybox:1.35', 'cat'], { input: 'hi\n' });
     assert.deepEqual(r, { stdout: 'hi\n', stderr: '', code: 0 });

@@ -43,12 +43,24 @@ export function errorBody(message: string): string {
   return goJson({ message });
 }
 
-const goEsc = /[<>&\u2028\u2029]/g;
+const htmlEsc = /[<>&\u2028\u2029]/g;
+const lineSepEsc = /[\u2028\u2029]/g;
 const escMap: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 
-/** JSON as Go's encoding/json writes it: `<`, `>`, `&` escaped, newline at the end. */
+/**
+ * JSON as dockerd's httputils.WriteJSON writes responses and errors: Go's encoder with HTML escaping off
+ * (`>` stays `>`), newline at the end.
+ */
 export function goJson(v: unknown): string {
-  return JSON.stringify(v).replace(goEsc, (c) => escMap[c]!) + '\n';
+  return JSON.stringify(v).replace(lineSepEsc, (c) => escMap[c]!) + '\n';
+}
+
+/**
+ * JSON as Go's default encoder writes it (`<`, `>`, `&` escaped): the streamed messages (progress, events,
+ * stats) and json.Marshal'ed values such as the archive stat header.
+ */
+export function goJsonHtml(v: unknown): string {
+  return JSON.stringify(v).replace(htmlEsc, (c) => escMap[c]!) + '\n';
 }
 
 /** Write an error response (the common headers set by the server stay). */

@@ -117,7 +117,7 @@ export class FakeBackend implements EngineBackend {
   }
 
   async diskUsage() {
-    return { layersSize: 1985590, images: this.images, containers: [...this.containers.values()].map((e) => this.#view(e)), imageContainers: await this.imagesInUse() };
+    return { layersSize: 1985590, images: this.images, containers: [...this.containers.values()].map((e) => this.#view(e)), imageContainers: await this.imagesInUse(), volumes: [] };
   }
 
   subscribeEvents(opts: { since?: number; until?: number; filters: Record<string, string[]> }, cb: (e: EngineEvent) => void): () => void {

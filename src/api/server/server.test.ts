@@ -110,11 +110,11 @@ describe('raw HTTP', () => {
     assert.equal(r.body.toString(), '{"message":"page not found"}\n');
   });
 
-  test('JSON is Go-escaped and ends with a newline', async () => {
+  test('JSON is written as dockerd\'s WriteJSON does (no HTML escaping) and ends with a newline', async () => {
     const r = await call(sock, 'GET', '/v1.41/containers/logger/json');
     const s = r.body.toString();
     assert.ok(s.endsWith('}\n'));
-    assert.match(s, /echo err \\u003e\\u00262; exit 3/);
+    assert.match(s, /echo err >&2; exit 3/);
     const j = JSON.parse(s) as Record<string, unknown>;
     assert.deepEqual(Object.keys(j).slice(0, 8), ['Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath']);
     assert.equal(j.Name, '/logger');

@@ -3,7 +3,7 @@
  * pkg/archive/copy.go): the daemon only stats, tars and untars; deciding what goes where (trailing `/`
  * and `/.`, existing or missing destinations, renaming the top entry) happens here.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ApiError, readAll } from '../../client/index.ts';
@@ -89,7 +89,7 @@ function copyInfoDestinationPath(path: string): CopyInfo {
   if (st && !st.isSymbolicLink()) return { path, exists: true, isDir: st.isDirectory(), rebaseName: '' };
   for (let n = 0; st && st.isSymbolicLink(); n++) {
     if (n > 10) throw new CliError(`too many symlinks in ${original}`);
-    let target = lstatReadlink(path);
+    let target = readlink(path);
     if (!target.startsWith('/')) target = posix.join(splitPathDirEntry(path)[0], target);
     path = target;
     st = tryLstat(path);
@@ -104,9 +104,7 @@ function copyInfoDestinationPath(path: string): CopyInfo {
   return { path, exists: true, isDir: st.isDirectory(), rebaseName: '' };
 }
 
-function lstatReadlink(p: string): string {
-  // lazy: readlink only on the rare symlinked destination
-  const { readlinkSync } = process.getBuiltinModule('node:fs');
+function readlink(p: string): string {
   try { return readlinkSync(p); } catch (e) { throw fsError(e); }
 }
 

@@ -1,12 +1,12 @@
 /** /containers/{id}/archive (HEAD stat, GET tar, PUT extract) and /containers/{id}/changes (cf. moby router/container/copy.go). */
 import { InvalidArgumentError } from '../../../lib/index.ts';
 import type { PathStat } from '../../../engine/index.ts';
-import { goJson } from '../errors.ts';
+import { goJsonHtml } from '../errors.ts';
 import { boolValue, sendJson, type Ctx } from '../http.ts';
 
 /** X-Docker-Container-Path-Stat: the stat as Go's json.Marshal writes it, base64. */
 export function pathStatHeader(s: PathStat): string {
-  return Buffer.from(goJson({ name: s.name, size: s.size, mode: s.mode, mtime: s.mtime, linkTarget: s.linkTarget }).slice(0, -1)).toString('base64');
+  return Buffer.from(goJsonHtml({ name: s.name, size: s.size, mode: s.mode, mtime: s.mtime, linkTarget: s.linkTarget }).slice(0, -1)).toString('base64');
 }
 
 function pathParam(ctx: Ctx): string {

@@ -3,7 +3,7 @@ import { InvalidArgumentError, NotImplementedError, log, stdcopy } from '../../.
 import type { ContainerConfig, HostConfig } from '../../../engine/index.ts';
 import type { ContainerCreateRequest } from '../../types/index.ts';
 import type { Router } from '../router.ts';
-import { goJson } from '../errors.ts';
+import { goJsonHtml } from '../errors.ts';
 import {
   atoi, boolValue, clientGone, drained, intOrZero, parseFilters, parseTime, readJson, sendJson, sendNoContent, type Ctx,
 } from '../http.ts';
@@ -84,10 +84,10 @@ async function wait(ctx: Ctx): Promise<void> {
   res.flushHeaders();
   try {
     const r = await p;
-    res.end(goJson({ Error: r.Error ?? null, StatusCode: r.StatusCode }));
+    res.end(goJsonHtml({ Error: r.Error ?? null, StatusCode: r.StatusCode }));
   } catch (err) {
     if (signal.aborted) { res.destroy(); return; }
-    res.end(goJson({ Error: { Message: err instanceof Error ? err.message : String(err) }, StatusCode: -1 }));
+    res.end(goJsonHtml({ Error: { Message: err instanceof Error ? err.message : String(err) }, StatusCode: -1 }));
   }
 }
 

@@ -2,7 +2,7 @@
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../../lib/index.ts';
 import type { ImageRecord, ImportOptions } from '../../../image/index.ts';
 import type { Router } from '../router.ts';
-import { errorMessage, goJson } from '../errors.ts';
+import { errorMessage, goJsonHtml } from '../errors.ts';
 import { boolValue, parseFilters, sendJson, sendNoContent, type Ctx } from '../http.ts';
 import { imageInspect, imageSummary, historyItem } from '../compat/image.ts';
 import { unixSeconds } from '../compat/container.ts';
@@ -125,7 +125,7 @@ async function create(ctx: Ctx): Promise<void> {
 
 function sendStream(ctx: Ctx, lines: unknown[]): void {
   if (!ctx.res.headersSent) ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
-  for (const l of lines) ctx.res.write(goJson(l));
+  for (const l of lines) ctx.res.write(goJsonHtml(l));
   ctx.res.end();
 }
 
@@ -135,7 +135,7 @@ async function load(ctx: Ctx): Promise<void> {
   const sent = new Set<string>();
   const emit = (v: unknown) => {
     if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.write(goJson(v));
+    res.write(goJsonHtml(v));
   };
   try {
     const lines = await ctx.backend.loadImages(ctx.req, (line) => {
@@ -151,7 +151,7 @@ async function load(ctx: Ctx): Promise<void> {
     ctx.req.resume();
     if (!res.headersSent) throw err;
     const message = errorMessage(err);
-    res.end(goJson({ errorDetail: { message }, error: message }));
+    res.end(goJsonHtml({ errorDetail: { message }, error: message }));
   }
 }
 

@@ -1,8 +1,9 @@
 /** /_ping, /version, /info, /system/df, /events (cf. moby router/system). */
+import { volumeResponse } from './volumes.ts';
 import { InvalidArgumentError } from '../../../lib/index.ts';
 import type { EngineEvent } from '../../../engine/index.ts';
 import type { Router } from '../router.ts';
-import { goJson } from '../errors.ts';
+import { goJsonHtml } from '../errors.ts';
 import { parseFilters, parseTime, sendJson, type Ctx } from '../http.ts';
 import { infoResponse, versionResponse, eventMessage } from '../compat/system.ts';
 import { containerSummary } from '../compat/container.ts';
@@ -34,7 +35,7 @@ async function events(ctx: Ctx): Promise<void> {
   let closed = false;
   const write = (e: EngineEvent) => {
     if (closed || (until && e.time > until)) return;
-    res.write(goJson(eventMessage(e)));
+    res.write(goJsonHtml(eventMessage(e)));
   };
   const opts: { since?: number; until?: number; filters: Record<string, string[]> } = { filters };
   if (since) opts.since = since;
@@ -71,7 +72,7 @@ export function registerSystemRoutes(r: Router): void {
       LayersSize: du.layersSize,
       Images: du.images.map((img) => imageSummary(img, du.imageContainers.get(img.id) ?? 0, shared.get(img.id) ?? 0)),
       Containers: du.containers.map((c) => containerSummary(c, now)),
-      Volumes: [],
+      Volumes: du.volumes.map((v) => ({ ...volumeResponse(v.volume), UsageData: { Size: v.size, RefCount: v.refCount } })),
       BuildCache: null,
       BuilderSize: 0,
     });
