@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rmdir } from 'node:fs/promises';
 import { posix, join, dirname, basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
-  SystemError, ScopedFs, errno, extractTar, goClean, goPathError, packPath, preserveTrailingDotOrSeparator,
+  InvalidArgumentError, SystemError, ScopedFs, errno, extractTar, goClean, goPathError, packPath, preserveTrailingDotOrSeparator,
   run as runTool, type ViewMount,
 } from '../lib/index.ts';
 import type { Container } from './model.ts';
@@ -188,16 +188,16 @@ export async function extractToDir(fs: ScopedFs, c: Container, mounts: Container
   const resolved = fs.resolve(abs);
   const st = fs.lstat(resolved);
   // 500 in Docker 20.10 (a plain error, not an invalid-parameter one)
-  if (!st.isDirectory()) throw new SystemError('extraction point is not a directory');
+  if (!st.isDirectory()) throw new InvalidArgumentError('extraction point is not a directory');
   const mount = mounts.filter((m) => resolved === m.destination || resolved.startsWith(m.destination + '/')).sort((a, b) => b.destination.length - a.destination.length)[0];
-  if (mount && !mount.rw) throw new SystemError('mounted volume is marked read-only');
-  if (!mount && c.HostConfig.ReadonlyRootfs) throw new SystemError('container rootfs is marked read-only');
+  if (mount && !mount.rw) throw new InvalidArgumentError('mounted volume is marked read-only');
+  if (!mount && c.HostConfig.ReadonlyRootfs) throw new InvalidArgumentError('container rootfs is marked read-only');
   const chown = o.copyUIDGID && c.Config.User ? lookupUser(fs, c.Config.User) : undefined;
   try {
     await extractTar(input, fs, resolved, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, ...(chown ? { chown } : {}) });
   } catch (err) {
     // dockerd untars in a chrooted child process and reports its failure this way
-    throw new SystemError(`Error processing tar file(exit status 1): ${err instanceof Error ? err.message : String(err)}`);
+    throw new InvalidArgumentError(`Error processing tar file(exit status 1): ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

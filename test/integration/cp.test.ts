@@ -47,6 +47,8 @@ function snapshot(dir: string, rel = ''): Record<string, string> {
 
 describe('cp and diff', { skip: integrationSkip() }, () => {
   let d: Daemon;
+  /** A client's mistake: Docker 20.10 answers 500, berth 400 with the same text (README, Differences from Docker). */
+  const clientErr = () => (d.engine === 'docker' ? 500 : 400);
   let work = '';
   const tag = `${process.pid}`;
   before(async () => {
@@ -177,7 +179,7 @@ describe('cp and diff', { skip: integrationSkip() }, () => {
     assert.equal(none.body.toString(), 'null\n');
   });
 
-  it('archive API: stat header, 404 and 500 errors', async () => {
+  it('archive API: stat header, 404 and the client-mistake errors (Docker 500, berth 400)', async () => {
     const head = await api(d, 'HEAD', '/containers/ctr/archive?path=/etc/hostname');
     assert.equal(head.status, 200);
     const stat = JSON.parse(Buffer.from(String(head.headers['x-docker-container-path-stat']), 'base64').toString()) as Record<string, unknown>;
@@ -202,7 +204,7 @@ describe('cp and diff', { skip: integrationSkip() }, () => {
     assert.equal(get.body.toString('latin1', 0, 9), 'hostname\0');
     assert.equal(get.body.toString('latin1', 100, 108), '0100644\0');
     const notDir = await api(d, 'PUT', '/containers/ctr/archive?path=/etc/hostname', Buffer.concat([entry('f', 'file', 'x'), Buffer.alloc(1024)]));
-    assert.equal(notDir.status, 500);
+    assert.equal(notDir.status, clientErr());
     assert.equal(notDir.body.toString(), '{"message":"extraction point is not a directory"}\n');
     const noParam = await api(d, 'HEAD', '/containers/ctr/archive');
     assert.equal(noParam.status, 400);
@@ -234,11 +236,10 @@ describe('cp and diff', { skip: integrationSkip() }, () => {
     assert.equal(inside.stdout, 'through the linkabsolute');
     assert.equal(statuses[1], 200);
     assert.equal(statuses[2], 200);
-    assert.deepEqual(statuses, [500, 200, 200, 500, 500]);
+    assert.deepEqual(statuses, [clientErr(), 200, 200, clientErr(), clientErr()]);
     assert.equal(bodies[0], `{"message":"Error processing tar file(exit status 1): \\"../../../../../../../../${names[0]}\\" is outside of \\"/tmp\\""}\n`);
-    // dockerd writes `->` as is (its error JSON does not escape HTML); berth's error encoder writes -\u003e for now
-    const msg = (b: string) => (JSON.parse(b) as { message: string }).message;
-    assert.equal(msg(bodies[3]!), 'Error processing tar file(exit status 1): invalid hardlink "/etc/shadow" -> "../../../../../../etc/shadow"');
-    assert.equal(msg(bodies[4]!), 'Error processing tar file(exit status 1): invalid symlink "/tmp/up" -> "../../../../../../../.."');
+    // dockerd's error JSON does not escape HTML: `->` as is
+    assert.equal(bodies[3], '{"message":"Error processing tar file(exit status 1): invalid hardlink \\"/etc/shadow\\" -> \\"../../../../../../etc/shadow\\""}\n');
+    assert.equal(bodies[4], '{"message":"Error processing tar file(exit status 1): invalid symlink \\"/tmp/up\\" -> \\"../../../../../../../..\\""}\n');
   });
 });

@@ -11,6 +11,8 @@
  *   - POST /images/{name}/tag with an invalid repository     → 400 (the engine throws InvalidArgumentError)
  *   - binds with a bad spec (`invalid volume specification`, `invalid mode: xyz`) → 400 (engine, InvalidArgumentError)
  *   - POST /images/create with neither fromImage nor fromSrc → 400 `Get "http:": http: no Host in request URL`
+ *   - PUT /containers/{id}/archive onto a file, into a read-only rootfs or volume, or with a tar that escapes
+ *     (`extraction point is not a directory`, `… is marked read-only`, `Error processing tar file(exit status 1): …`) → 400
  * Other differences:
  *   - unpause of a running container: Docker 500 `Container … is not paused`; berth maps whatever class
  *     the engine throws (FailedPreconditionError → 409).
