@@ -264,6 +264,10 @@ describe('raw HTTP', () => {
     assert.ok(lines.length >= 1);
     assert.equal(lines[0]!.status, 'die');
     assert.equal(lines[0]!.from, 'busybox:1.35');
+    // since=0 is the epoch: everything kept is replayed
+    const all = await call(sock, 'GET', `/v1.41/events?since=0&until=${now + 1}&filters=${encodeURIComponent('{"event":["die"]}')}`);
+    const replayed = all.body.toString().trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { status: string }).status);
+    assert.deepEqual(replayed, lines.map((l) => l.status));
   });
 });
 

@@ -24,22 +24,23 @@ const EVENT_FILTERS = new Set(['config', 'container', 'daemon', 'event', 'image'
 
 async function events(ctx: Ctx): Promise<void> {
   const { query: q, res } = ctx;
-  const since = parseTime(q.get('since'));
-  const until = parseTime(q.get('until'));
+  // `since=0` is the epoch (replay everything kept), not "no since"
+  const since = q.get('since') ? parseTime(q.get('since')) : undefined;
+  const until = q.get('until') ? parseTime(q.get('until')) : undefined;
   const filters = parseFilters(q.get('filters'));
   for (const k of Object.keys(filters)) if (!EVENT_FILTERS.has(k)) throw new InvalidArgumentError(`Invalid filter '${k}'`);
-  if (since && until && until < since) throw new InvalidArgumentError(`since time (${since}) cannot be after until time (${until})`);
+  if (since !== undefined && until !== undefined && until < since) throw new InvalidArgumentError(`since time (${since}) cannot be after until time (${until})`);
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.flushHeaders();
   eventListeners++;
   let closed = false;
   const write = (e: EngineEvent) => {
-    if (closed || (until && e.time > until)) return;
+    if (closed || (until !== undefined && e.time > until)) return;
     res.write(goJsonHtml(eventMessage(e)));
   };
   const opts: { since?: number; until?: number; filters: Record<string, string[]> } = { filters };
-  if (since) opts.since = since;
-  if (until) opts.until = until;
+  if (since !== undefined) opts.since = since;
+  if (until !== undefined) opts.until = until;
   const unsubscribe = ctx.backend.subscribeEvents(opts, write);
   let timer: NodeJS.Timeout | undefined;
   const finish = () => {
@@ -51,7 +52,7 @@ async function events(ctx: Ctx): Promise<void> {
     res.end();
   };
   res.on('close', finish);
-  if (until) timer = setTimeout(finish, Math.max(0, until * 1000 - Date.now()));
+  if (until !== undefined) timer = setTimeout(finish, Math.max(0, until * 1000 - Date.now()));
 }
 
 export function registerSystemRoutes(r: Router): void {
