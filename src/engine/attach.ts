@@ -109,8 +109,14 @@ export class Attach implements AttachStreams {
     else this.#stdinBuf.push(b);
   }
 
+  /**
+   * The client's input ended. As dockerd (container/stream/attach.go): with StdinOnce and no TTY the container's
+   * stdin closes and output goes on until it exits; otherwise the container's stdin stays open for the next client
+   * and this attach ends (a docker CLI that caught the detach keys itself half-closes like this).
+   */
   closeStdin(): void {
-    if (!this.closeStdinOnEof || this.#stdinClosed) return;
+    if (!this.closeStdinOnEof) { this.finish(false); return; }
+    if (this.#stdinClosed) return;
     this.#stdinClosed = true;
     this.#session?.closeStdin();
   }

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, integrationSkip, DOCKER, type Daemon } from '../helpers/daemon.ts';
+import { startDaemon, integrationSkip, DOCKER, DOCKER20, type Daemon } from '../helpers/daemon.ts';
 import { Tmux } from '../helpers/tmux.ts';
 
 const noTmux = spawnSync('tmux', ['-V']).status !== 0 && 'tmux is not installed';
@@ -154,6 +154,45 @@ describe('exec', { skip: integrationSkip() }, () => {
     }
     const st = await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'tty1']);
     assert.equal(st.stdout, 'exited 0\n');
+  });
+
+  it('--detach-keys: run -it and attach detach on the keys given instead of Ctrl-P Ctrl-Q', { skip: noTmux }, async () => {
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: '/nonexistent' };
+    const t = new Tmux();
+    try {
+      t.start(`${DOCKER} run -it --name dk --detach-keys ctrl-a,x busybox:1.35 sh`, env, 80, 24);
+      await t.waitFor(/# ?$/m);
+      t.keys('C-p', 'C-q'); // not the keys now: passed to the shell
+      t.type('echo still here');
+      await t.waitFor(/^still here$/m);
+      t.keys('C-a', 'x');
+      await t.waitFor(/EXIT=0$/m);
+    } finally {
+      t.kill();
+    }
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'dk'])).stdout, 'true\n');
+    const t2 = new Tmux();
+    try {
+      t2.start(`${DOCKER20} attach --detach-keys ctrl-a,y dk`, env, 80, 24);
+      await new Promise((r) => setTimeout(r, 500));
+      t2.type('echo back');
+      await t2.waitFor(/^back$/m);
+      t2.keys('C-a', 'y');
+      // the 20.10 CLI reports the detach as an error of its own (exit 1); 28.2 against dockerd 20.10 hangs here
+      await t2.waitFor(/read escape sequence\nEXIT=1$/m);
+    } finally {
+      t2.kill();
+    }
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'dk'])).stdout, 'true\n');
+  });
+
+  it('exec --privileged gets every capability; a plain exec the container\'s', async () => {
+    const caps = async (args: string[]) => (await d.docker(['exec', ...args, 'ctr1', 'sh', '-c', 'grep CapEff /proc/self/status'])).stdout.trim().split(/\s+/)[1];
+    const plain = await caps([]);
+    const priv = await caps(['--privileged']);
+    assert.equal(plain, '00000000a80425fb', 'Docker\'s default set');
+    assert.notEqual(priv, plain);
+    assert.ok(BigInt(`0x${priv}`) > BigInt(`0x${plain}`) && (BigInt(`0x${priv}`) & BigInt('0xa80425fb')) === BigInt('0xa80425fb'));
   });
 
   it('exec -it under a terminal: a TTY with the terminal size, exit code passed through', { skip: noTmux }, async () => {
