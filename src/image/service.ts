@@ -430,85 +430,29 @@ class Service implements ImageService {
 
   // ---- import ---------------------------------------------------------------------------------
   async importRootfs(input: Readable, opts: ImportOptions): Promise<string> {
-    return this.#locked(async () => {
-      let ref: Reference | undefined;
-      if (opts.repo) {
-        ref = parseNormalizedNamed(opts.repo);
-        if (opts.tag) {
-          if (!isValidTag(opts.tag)) throw new InvalidArgumentError('invalid reference format');
-          ref = { name: ref.name, tag: opts.tag };
-        }
-        if (ref.digest !== undefined) throw new InvalidArgumentError('cannot import digest reference');
-        ref.tag ??= 'latest';
-      }
-      const stream = await maybeGunzip(input);
-      const w = this.content.newIngest();
-      const worker = new UnpackWorker();
-      const tmp = this.layers.prepare();
-      try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) w.write(chunk);
-        const { digest } = w.close();
-        const r = await worker.unpack(w.path, tmp.diff, tmp.whiteout);
-        const created = new Date().toISOString();
-        const msg = opts.message ?? '';
-        const cfg: Record<string, unknown> = {};
-        if (msg) cfg.comment = msg;
-        cfg.created = created;
-        cfg.container_config = fullRunConfig();
-        cfg.config = fullRunConfig(opts.config ?? {});
-        cfg.architecture = 'amd64';
-        cfg.os = 'linux';
-        cfg.rootfs = { type: 'layers', diff_ids: [r.diffId] };
-        cfg.history = [{ created, ...(msg ? { comment: msg } : {}) }];
-        const raw = Buffer.from(JSON.stringify(cfg));
-        const blob: BlobInfo = { digest, mediaType: mediaTypeFor(w.path), size: w.size };
-        this.content.commitFile(w.path, digest);
-        this.layers.commit(tmp.dir, r.diffId, '', r.size, blob);
-        this.content.put(raw);
-        const img = await this.images.add(raw);
-        if (ref) {
-          this.images.refs.set(fullString(ref), img.id);
-          await this.images.saveRefs();
-        }
-        return img.id;
-      } finally {
-        w.discard();
-        await worker.close();
-        if (existsSync(tmp.dir)) this.layers.discard(tmp.dir);
-      }
+    const ref = targetReference(opts.repo, opts.tag, 'cannot import digest reference');
+    const msg = opts.message ?? '';
+    return this.#layerImage(await maybeGunzip(input), undefined, false, ref, (diffId) => {
+      const created = new Date().toISOString();
+      return {
+        ...(msg ? { comment: msg } : {}),
+        created, container_config: fullRunConfig(), config: fullRunConfig(opts.config ?? {}), architecture: 'amd64', os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [diffId] }, history: [{ created, ...(msg ? { comment: msg } : {}) }],
+      };
     });
   }
 
   async commit(containerId: string, o: CommitOptions): Promise<string> {
-    let ref: Reference | undefined;
-    if (o.repo) {
-      ref = parseNormalizedNamed(o.repo);
-      if (ref.digest !== undefined) throw new InvalidArgumentError('cannot commit to digest reference');
-      if (o.tag) {
-        if (!isValidTag(o.tag)) throw new InvalidArgumentError('invalid reference format');
-        ref = { name: ref.name, tag: o.tag };
-      }
-      ref.tag ??= 'latest';
-    }
+    const ref = targetReference(o.repo, o.tag, 'cannot commit to digest reference');
     const rw = this.layers.getRw(containerId);
-    const upper = this.layers.diffPath(rw.mountId);
     const parent = o.parentImage ? this.#find(o.parentImage) : undefined;
-    const parentChain = parent ? (parent.chain.at(-1) ?? '') : '';
-    // The diff is written aside (hashed on the way) while no lock is held; only the commit of it locks.
-    const w = this.content.newIngest();
-    const worker = new UnpackWorker();
-    const tmp = this.layers.prepare();
-    try {
-      for await (const chunk of overlayDiffTar(upper)) w.write(chunk);
-      const { digest } = w.close();
-      const empty = digest === EMPTY_TAR_DIGEST;
-      const r = empty ? undefined : await worker.unpack(w.path, tmp.diff, tmp.whiteout, digest);
+    return this.#layerImage(overlayDiffTar(this.layers.diffPath(rw.mountId)), parent, true, ref, (diffId) => {
       const created = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
       const base = parent?.config;
       const history = [...(base?.history ?? []), {
-        created, ...(o.author ? { author: o.author } : {}), created_by: o.createdBy, ...(o.comment ? { comment: o.comment } : {}), ...(empty ? { empty_layer: true } : {}),
+        created, ...(o.author ? { author: o.author } : {}), created_by: o.createdBy, ...(o.comment ? { comment: o.comment } : {}), ...(diffId ? {} : { empty_layer: true }),
       }];
-      const cfg: Record<string, unknown> = {
+      return {
         architecture: base?.architecture ?? 'amd64',
         ...(o.author ? { author: o.author } : {}),
         ...(o.comment ? { comment: o.comment } : {}),
@@ -519,13 +463,31 @@ class Service implements ImageService {
         docker_version: '20.10.24',
         history,
         os: base?.os ?? 'linux',
-        rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(r ? [r.diffId] : [])] },
+        rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(diffId ? [diffId] : [])] },
       };
-      const raw = Buffer.from(JSON.stringify(cfg));
+    });
+  }
+
+  /**
+   * A new image: `tar` as one more layer on `parent` (import, commit; the builder's steps), its config from
+   * `config(diffId)`, tagged `ref`. With `skipEmpty`, an empty tar adds no layer (diffId undefined), as Docker's
+   * commit does. The tar is stored and unpacked aside without the lock; only making it all known takes it.
+   */
+  async #layerImage(tar: AsyncIterable<Buffer>, parent: StoredImage | undefined, skipEmpty: boolean, ref: Reference | undefined,
+    config: (diffId: string | undefined) => Record<string, unknown>): Promise<string> {
+    const w = this.content.newIngest();
+    const worker = new UnpackWorker();
+    const tmp = this.layers.prepare();
+    try {
+      for await (const chunk of tar) w.write(chunk);
+      const { digest } = w.close();
+      // the ingest is the plain tar (import gunzips first): its digest is the diff ID
+      const r = skipEmpty && digest === EMPTY_TAR_DIGEST ? undefined : await worker.unpack(w.path, tmp.diff, tmp.whiteout, digest);
+      const raw = Buffer.from(JSON.stringify(config(r?.diffId)));
       return await this.#locked(async () => {
         if (r) {
           this.content.commitFile(w.path, digest);
-          this.layers.commit(tmp.dir, r.diffId, parentChain, r.size, { digest, mediaType: MediaType.DockerLayer, size: w.size });
+          this.layers.commit(tmp.dir, r.diffId, parent?.chain.at(-1) ?? '', r.size, { digest, mediaType: MediaType.DockerLayer, size: w.size });
         }
         this.content.put(raw);
         const img = await this.images.add(raw, parent?.id ?? '');
@@ -688,6 +650,19 @@ class Service implements ImageService {
       if (!wasMounted) await this.unmountRwLayer(containerId);
     }
   }
+}
+
+/** `repo` and `tag` of import and commit as a tagged reference (`latest` by default), or undefined without a repo. */
+function targetReference(repo: string | undefined, tag: string | undefined, digestError: string): Reference | undefined {
+  if (!repo) return undefined;
+  let ref = parseNormalizedNamed(repo);
+  if (tag) {
+    if (!isValidTag(tag)) throw new InvalidArgumentError('invalid reference format');
+    ref = { name: ref.name, tag };
+  }
+  if (ref.digest !== undefined) throw new InvalidArgumentError(digestError);
+  ref.tag ??= 'latest';
+  return ref;
 }
 
 const CHILD = 1, RUNNING = 2, REFERENCED = 4, STOPPED = 8;

@@ -1,11 +1,11 @@
 /** `exec`: run a command in a running container (docker's cli/command/container/exec.go). */
 import { ApiError } from '../../client/index.ts';
-import type { Client, ExecCreateBody } from '../../client/index.ts';
+import type { ExecCreateBody } from '../../client/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { readKvFile } from '../run-opts.ts';
 import type { Ctx, Opts } from '../main.ts';
 import { notFound } from './common.ts';
-import { pump, restoreStdin, type Streams } from './run.ts';
+import { followTerminalSize, pump, restoreStdin, type Streams } from './run.ts';
 
 function list(o: Opts, k: string): string[] {
   const v = o[k];
@@ -43,7 +43,7 @@ export async function exec(ctx: Ctx, args: string[], o: Opts): Promise<void> {
   const s: Streams = { stdin: interactive, stdout: true, stderr: true, tty };
   const res = await client.execStart(id, { Detach: false, Tty: tty, ...(size ? { ConsoleSize: size } : {}) });
   const a = pump(res, s);
-  const stopResize = tty ? monitorExecSize(client, id) : () => {};
+  const stopResize = tty ? followTerminalSize((h, w) => client.execResize(id, h, w)) : () => {};
   await a.done;
   stopResize();
   if (interactive) restoreStdin();
@@ -55,15 +55,4 @@ export async function exec(ctx: Ctx, args: string[], o: Opts): Promise<void> {
     if (!(e instanceof ApiError)) throw e;
   }
   if (code) throw new ExitCode(code);
-}
-
-function monitorExecSize(client: Client, id: string): () => void {
-  if (!process.stdout.isTTY) return () => {};
-  const resize = (): void => {
-    const { rows, columns } = process.stdout;
-    if (rows && columns) client.execResize(id, rows, columns).catch(() => {});
-  };
-  resize();
-  process.on('SIGWINCH', resize);
-  return () => process.off('SIGWINCH', resize);
 }

@@ -137,10 +137,15 @@ export function restoreStdin(): void {
 
 /** Keeps the container's TTY size in step with ours. */
 function monitorSize(client: Client, id: string): () => void {
+  return followTerminalSize((h, w) => client.containerResize(id, h, w));
+}
+
+/** Calls resize with our terminal's size now and on every SIGWINCH; returns the stop function. */
+export function followTerminalSize(resizeTo: (rows: number, cols: number) => Promise<void>): () => void {
   if (!process.stdout.isTTY) return () => {};
   const resize = (): void => {
     const { rows, columns } = process.stdout;
-    if (rows && columns) client.containerResize(id, rows, columns).catch(() => {});
+    if (rows && columns) resizeTo(rows, columns).catch(() => {});
   };
   resize();
   process.on('SIGWINCH', resize);

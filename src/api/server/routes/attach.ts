@@ -7,6 +7,7 @@
 import type { AttachOptions, AttachStreams } from '../../../engine/index.ts';
 import { stdcopy } from '../../../lib/index.ts';
 import { errorMessage, httpStatus } from '../errors.ts';
+import type { Duplex } from 'node:stream';
 import { boolValue, type HijackCtx } from '../http.ts';
 import { versionAtLeast } from '../version.ts';
 
@@ -41,22 +42,31 @@ export async function attach(ctx: HijackCtx): Promise<void> {
     ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${ct}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
     : `HTTP/1.1 200 OK\r\nContent-Type: ${ct}\r\n\r\n`);
 
+  await pumpHijacked(socket, streams, upgrade, opts.stdin ? ctx.head : undefined);
+}
+
+/**
+ * Pump a taken-over connection until the streams end: output to the socket (stdcopy frames unless TTY). On an
+ * upgraded connection (`owned`: ours, not the http parser's) with `stdin` given (the bytes already read after the
+ * request), the socket's bytes go to the streams' stdin and its end to closeStdin. The socket ends with the
+ * streams; a client that goes away closes them.
+ */
+export async function pumpHijacked(socket: Duplex, streams: AttachStreams, owned: boolean, stdin: Buffer | undefined): Promise<void> {
+  const tty = streams.tty;
   let open = true;
   streams.onOutput((stream, data) => {
     if (!open || data.length === 0) return;
     socket.write(tty ? data : stdcopy.frame(stream, data));
   });
-
   socket.on('error', () => {});
   socket.once('close', () => {
     if (!open) return;
     open = false;
     streams.close();
   });
-
-  if (upgrade) {
-    if (opts.stdin) {
-      if (ctx.head.length) streams.writeStdin(ctx.head);
+  if (owned) {
+    if (stdin) {
+      if (stdin.length) streams.writeStdin(stdin);
       socket.on('data', (d: Buffer) => streams.writeStdin(d));
       socket.once('end', () => streams.closeStdin());
     } else {
@@ -64,7 +74,6 @@ export async function attach(ctx: HijackCtx): Promise<void> {
     }
     socket.resume();
   }
-
   await streams.done.catch(() => ({ detached: false }));
   if (open) {
     open = false;

@@ -10,6 +10,7 @@ import { errorMessage, httpStatus } from '../errors.ts';
 import { atoi, readJson, sendJson, sendNoContent, type Ctx, type HijackCtx } from '../http.ts';
 import type { Router } from '../router.ts';
 import { versionAtLeast } from '../version.ts';
+import { pumpHijacked } from './attach.ts';
 
 // Not an ES import of node:http: that would load undici at start-up (see server.ts).
 const { STATUS_CODES } = process.getBuiltinModule('node:http');
@@ -129,26 +130,7 @@ async function start(ctx: HijackCtx): Promise<void> {
     return;
   }
   if (!streams) { socket.end(); return; }
-  let open = true;
-  streams.onOutput((stream, data) => { if (open && data.length) send(stream, data); });
-  socket.once('close', () => {
-    if (!open) return;
-    open = false;
-    streams.close();
-  });
-  if (ctx.upgrade && state.openStdin) {
-    if (rest.length) streams.writeStdin(rest);
-    socket.on('data', (d: Buffer) => streams.writeStdin(d));
-    socket.once('end', () => streams.closeStdin());
-  } else {
-    socket.on('data', () => {});
-  }
-  socket.resume();
-  await streams.done.catch(() => ({ detached: false }));
-  if (open) {
-    open = false;
-    socket.end();
-  }
+  await pumpHijacked(socket, streams, ctx.upgrade, state.openStdin ? rest : undefined);
 }
 
 export function registerExecRoutes(r: Router): void {
