@@ -6,9 +6,10 @@
  */
 import { lstatSync, readdirSync, readlinkSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../lib/index.ts';
-import type { TarHeader } from './tar-parser.ts';
-import { encodeHeader, padding, END_OF_ARCHIVE } from './tar-writer.ts';
+import { encodeHeader, run, type TarHead } from '../lib/index.ts';
+
+const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
+const END_OF_ARCHIVE = Buffer.alloc(1024);
 
 /** Every xattr under dir, by absolute path (one getfattr for the whole tree; Node cannot read xattrs). */
 async function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
@@ -53,9 +54,9 @@ export async function* overlayDiffTar(upper: string): AsyncGenerator<Buffer> {
   for (const { rel, abs } of walk('')) {
     const st = lstatSync(abs, { bigint: true });
     const mode = Number(st.mode);
-    const base = { uid: Number(st.uid), gid: Number(st.gid), mtime: Number(st.mtimeMs) / 1000, linkname: '', devmajor: 0, devminor: 0, size: 0 };
+    const base = { uid: Number(st.uid), gid: Number(st.gid), mtime: Math.floor(Number(st.mtimeMs) / 1000), linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, size: 0 };
     const xa = new Map([...(xattrs.get(abs) ?? new Map<string, Buffer>())].filter(([k]) => keepXattr(k)));
-    const withX = <T extends TarHeader>(h: T): T => (xa.size ? { ...h, xattrs: xa } : h);
+    const withX = (h: TarHead): TarHead => (xa.size ? { ...h, xattrs: xa } : h);
     if (st.isCharacterDevice() && st.rdev === 0n) {
       const slash = rel.lastIndexOf('/');
       const name = slash < 0 ? `.wh.${rel}` : `${rel.slice(0, slash)}/.wh.${rel.slice(slash + 1)}`;

@@ -39,6 +39,8 @@ export interface TarHead {
   gname: string;
   devmajor: number;
   devminor: number;
+  /** xattrs, written as PAX SCHILY.xattr.* records (values are bytes: security.capability is binary). */
+  xattrs?: ReadonlyMap<string, Buffer>;
 }
 
 const TYPEFLAG: Record<TarType, string> = { file: '0', link: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
@@ -70,11 +72,11 @@ function splitUstar(name: string): [string, string] | undefined {
   return [prefix, suffix];
 }
 
-function paxRecord(k: string, v: string): string {
-  const body = ` ${k}=${v}\n`;
-  let n = Buffer.byteLength(body) + 1;
-  while (String(n).length + Buffer.byteLength(body) !== n) n = String(n).length + Buffer.byteLength(body);
-  return `${n}${body}`;
+function paxRecord(k: string, v: string | Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${k}=`), typeof v === 'string' ? Buffer.from(v) : v, Buffer.from('\n')]);
+  let n = body.length + 1;
+  while (String(n).length + body.length !== n) n = String(n).length + body.length;
+  return Buffer.concat([Buffer.from(String(n)), body]);
 }
 
 function rawHeader(h: TarHead, flag: string, name: string, prefix: string): Buffer {
@@ -107,7 +109,7 @@ export function encodeHeader(h: TarHead): Buffer {
   const full: TarHead = { ...h, mode: (h.mode & 0o7777) | TYPEBITS[h.type] };
   let name = h.name;
   let prefix = '';
-  const pax: string[] = [];
+  const pax: Buffer[] = [];
   if (!ascii(name)) pax.push(paxRecord('path', name));
   else if (Buffer.byteLength(name) > 100) {
     const s = splitUstar(name);
@@ -118,9 +120,11 @@ export function encodeHeader(h: TarHead): Buffer {
   if (!fitsOctal(h.size, 12)) pax.push(paxRecord('size', String(h.size)));
   if (!fitsOctal(h.uid, 8)) pax.push(paxRecord('uid', String(h.uid)));
   if (!fitsOctal(h.gid, 8)) pax.push(paxRecord('gid', String(h.gid)));
-  const main = rawHeader(full, TYPEFLAG[h.type], pax.some((r) => r.includes(' path=')) ? name.slice(0, 100) : name, prefix);
+  const longPath = pax.some((r) => r.includes(' path='));
+  for (const [k, v] of [...(h.xattrs ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) pax.push(paxRecord(`SCHILY.xattr.${k}`, v));
+  const main = rawHeader(full, TYPEFLAG[h.type], longPath ? name.slice(0, 100) : name, prefix);
   if (!pax.length) return main;
-  const body = Buffer.from(pax.join(''));
+  const body = Buffer.concat(pax);
   const dir = posix.dirname(h.name.replace(/\/$/, ''));
   const paxName = posix.join(dir === '.' ? '' : dir, 'PaxHeaders.0', posix.basename(h.name)).slice(0, 99);
   const ph = rawHeader({ ...full, name: paxName, size: body.length, linkname: '', mode: 0, uid: 0, gid: 0, uname: '', gname: '' }, 'x', paxName, '');
