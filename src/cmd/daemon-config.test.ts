@@ -77,3 +77,13 @@ test('daemon.json: dockerd messages for unknown keys, bad values, graph, conflic
   assert.equal(await loadConfigFile(join(dir, 'absent.json'), false), undefined);
   await assert.rejects(loadConfigFile(join(dir, 'absent.json'), true), /no such file or directory/);
 });
+
+test('exec-opts native.cgroupdriver: cgroupfs by default, systemd when asked; bad values and parents refused', () => {
+  assert.equal(resolveSettings(parseFlags([]), {}, none).cgroupDriver, 'cgroupfs');
+  assert.equal(resolveSettings(parseFlags(['--exec-opt', 'native.cgroupdriver=systemd']), {}, none).cgroupDriver, 'systemd');
+  assert.equal(resolveSettings(parseFlags([]), { 'exec-opts': ['native.cgroupdriver=systemd'], 'cgroup-parent': 'berth.slice' }, none).cgroupDriver, 'systemd');
+  assert.throws(() => resolveSettings(parseFlags([]), { 'exec-opts': ['native.cgroupdriver=foo'] }, none), /native.cgroupdriver option foo not supported/);
+  assert.throws(() => resolveSettings(parseFlags([]), { 'exec-opts': ['foo=bar'] }, none), /unknown option foo/);
+  assert.throws(() => resolveSettings(parseFlags([]), { 'exec-opts': ['native.cgroupdriver=systemd'], 'cgroup-parent': '/berth' }, none),
+    /cgroup-parent for systemd cgroup should be a valid slice named as "xxx.slice"/);
+});

@@ -302,6 +302,8 @@ export interface DaemonSettings {
   registryMirrors: string[];
   experimental: boolean;
   cgroupParent: string;
+  /** `exec-opts` native.cgroupdriver: cgroupfs (default) or systemd. */
+  cgroupDriver: 'cgroupfs' | 'systemd';
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   shutdownTimeout: number;
@@ -343,6 +345,19 @@ export function resolveSettings(flags: ParsedFlags, file: Record<string, unknown
     if (!l.includes('=')) throw new DaemonConfigError(`bad attribute format: ${l}`);
   }
   const debug = c.debug === true;
+  let cgroupDriver: DaemonSettings['cgroupDriver'] = 'cgroupfs';
+  for (const o of (c['exec-opts'] ?? []) as string[]) {
+    const eq = o.indexOf('=');
+    const k = (eq < 0 ? o : o.slice(0, eq)).trim().toLowerCase();
+    const v = eq < 0 ? '' : o.slice(eq + 1).trim();
+    if (k !== 'native.cgroupdriver') throw new DaemonConfigError(`failed to start daemon: unknown option ${k}`);
+    if (v !== 'cgroupfs' && v !== 'systemd') throw new DaemonConfigError(`failed to start daemon: native.cgroupdriver option ${v} not supported`);
+    cgroupDriver = v;
+  }
+  const cgroupParent: string = c['cgroup-parent'] ?? '';
+  if (cgroupDriver === 'systemd' && cgroupParent && !cgroupParent.endsWith('.slice')) {
+    throw new DaemonConfigError('cgroup-parent for systemd cgroup should be a valid slice named as "xxx.slice"');
+  }
   return {
     hosts,
     dataRoot: c['data-root'] ?? '/var/lib/berth',
@@ -366,7 +381,8 @@ export function resolveSettings(flags: ParsedFlags, file: Record<string, unknown
     insecureRegistries: c['insecure-registries'] ?? [],
     registryMirrors: c['registry-mirrors'] ?? [],
     experimental: c.experimental === true,
-    cgroupParent: c['cgroup-parent'] ?? '',
+    cgroupParent,
+    cgroupDriver,
     maxConcurrentDownloads: c['max-concurrent-downloads'] ?? 3,
     maxConcurrentUploads: c['max-concurrent-uploads'] ?? 5,
     shutdownTimeout: c['shutdown-timeout'] ?? 15,

@@ -49,7 +49,7 @@ function engineConfig(s: DaemonSettings): EngineOptions['config'] {
     liveRestore: s.liveRestore, defaultRuntime: s.defaultRuntime, runtimes: s.runtimes, logDriver: s.logDriver, logOpts: s.logOpts,
     initPath: s.initPath, debug: s.debug, dns: s.dns, dnsSearch: s.dnsSearch, dnsOptions: s.dnsOptions,
     insecureRegistries: s.insecureRegistries, registryMirrors: s.registryMirrors, labels: s.labels, experimental: s.experimental,
-    cgroupParent: s.cgroupParent, init: s.init, serverVersion: version(),
+    cgroupParent: s.cgroupParent, cgroupDriver: s.cgroupDriver, init: s.init, serverVersion: version(),
   };
 }
 
@@ -140,7 +140,9 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   const config = engineConfig(settings);
-  const runtimeConfig = { runtimes: settings.runtimes, defaultRuntime: settings.defaultRuntime, execRoot: settings.execRoot };
+  const runtimeConfig = {
+    runtimes: settings.runtimes, defaultRuntime: settings.defaultRuntime, execRoot: settings.execRoot, systemdCgroup: settings.cgroupDriver === 'systemd',
+  };
   process.on('SIGHUP', () => {
     void (async () => {
       // dockerd's reloadable options (RELOADABLE in daemon-config.ts); the rest needs a restart.

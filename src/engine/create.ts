@@ -63,6 +63,7 @@ export interface DaemonDefaults {
   swapAccounting: boolean;
   /** What the host's cgroups can enforce (default: everything). */
   sys?: CgroupSupport;
+  cgroupDriver?: 'cgroupfs' | 'systemd';
 }
 
 /** Fill Docker's defaults into the user's HostConfig and validate it (verifyContainerSettings). */
@@ -93,6 +94,9 @@ export function completeHostConfig(user: Partial<HostConfig>, d: DaemonDefaults,
   if (hc.PidsLimit !== null && hc.PidsLimit !== undefined && hc.PidsLimit <= 0) hc.PidsLimit = null;
   if (hc.ShmSize < 0) throw new InvalidArgumentError('SHM size can not be less than 0');
   if (hc.ShmSize === 0) hc.ShmSize = DEFAULT_SHM;
+  if (d.cgroupDriver === 'systemd' && hc.CgroupParent && !hc.CgroupParent.endsWith('.slice')) {
+    throw new InvalidArgumentError('cgroup-parent for systemd cgroup should be a valid slice named as "xxx.slice"');
+  }
 
   const lt = hc.LogConfig?.Type || d.logDriver;
   if (lt !== 'json-file' && lt !== 'none') throw new InvalidArgumentError(`error looking up logging plugin ${lt}: plugin "${lt}" not found`);

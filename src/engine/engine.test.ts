@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, ConflictError, InvalidArgumentError, NotModifiedError } from '../lib/index.ts';
 import type { ImageService, ImageRecord } from '../image/index.ts';
 import type { RuntimeDriver, ExitInfo, CreateOptions, SpecOptions, AttachSession } from '../runtime/index.ts';
-import { createEngine, type Engine } from './engine.ts';
+import { createEngine, type Engine, type EngineOptions } from './engine.ts';
 import type { EngineEvent, LogEntry } from './backend.ts';
 
 const BUSYBOX = `sha256:${'0dcf'.padEnd(64, 'a')}`;
@@ -118,7 +118,7 @@ async function tempRoot(): Promise<string> {
   return r;
 }
 
-async function harness(root?: string, rt = new FakeRuntime(), images = fakeImages()): Promise<Harness> {
+async function harness(root?: string, rt = new FakeRuntime(), images = fakeImages(), extra: Partial<EngineOptions['config']> = {}): Promise<Harness> {
   const r = root ?? await tempRoot();
   const specs: SpecOptions[] = [];
   const engine = createEngine({
@@ -127,7 +127,7 @@ async function harness(root?: string, rt = new FakeRuntime(), images = fakeImage
     config: {
       liveRestore: true, defaultRuntime: 'runc', runtimes: { runc: { path: '/usr/sbin/runc' } }, logDriver: 'json-file', logOpts: {},
       initPath: '/usr/bin/tini-static', debug: false, dns: [], dnsSearch: [], dnsOptions: [], insecureRegistries: [], registryMirrors: [],
-      labels: [], experimental: false, cgroupParent: '/berth',
+      labels: [], experimental: false, cgroupParent: '/berth', ...extra,
     },
   });
   await engine.restore();
@@ -544,4 +544,17 @@ test('restart: stop then start, events as dockerd, and a --rm container survives
   await engine.killContainer(id);
   await sleep(20);
   await assert.rejects(engine.inspectContainer(id, false), NotFoundError);
+});
+
+test('systemd cgroup driver: cgroupsPath slice:berth:<id>, info says systemd, a parent must be a slice', async () => {
+  const { engine, specs } = await harness(undefined, undefined, undefined, { cgroupDriver: 'systemd', cgroupParent: '' });
+  const { id } = await engine.createContainer(run(['true']));
+  await engine.startContainer(id);
+  assert.equal(specs[0]!.cgroupsPath, `system.slice:berth:${id}`);
+  assert.equal((await engine.info()).cgroupDriver, 'systemd');
+  await assert.rejects(engine.createContainer({ ...run(['true']), hostConfig: { CgroupParent: '/mine' } }),
+    { name: 'InvalidArgumentError', message: 'cgroup-parent for systemd cgroup should be a valid slice named as "xxx.slice"' });
+  const other = await engine.createContainer({ ...run(['true']), hostConfig: { CgroupParent: 'mine.slice' } });
+  await engine.startContainer(other.id);
+  assert.equal(specs[1]!.cgroupsPath, `mine.slice:berth:${other.id}`);
 });

@@ -53,6 +53,8 @@ export interface EngineConfig {
   labels: string[];
   experimental: boolean;
   cgroupParent: string;
+  /** cgroupfs (default) or systemd (cgroupsPath `slice:berth:<id>`). */
+  cgroupDriver?: 'cgroupfs' | 'systemd';
   /** Default for `--init` when the container does not say (daemon.json "init"). */
   init?: boolean;
   /** Bound of conmon's staging log per container (bytes): what survives while the daemon is down. Default 8 MiB. */
@@ -275,7 +277,7 @@ class ContainerEngine implements Engine {
     const v2 = mountinfo.split('\n').some((l) => / \/sys\/fs\/cgroup .* - cgroup2 /.test(l));
     return {
       id, containers: this.#byId.size, running, paused, stopped, images: images.length,
-      dataRoot: this.#o.root, execRoot: this.#o.execRoot, cgroupDriver: 'cgroupfs', cgroupVersion: v2 ? '2' : '1',
+      dataRoot: this.#o.root, execRoot: this.#o.execRoot, cgroupDriver: this.#cfg.cgroupDriver ?? 'cgroupfs', cgroupVersion: v2 ? '2' : '1',
       runtimes: Object.fromEntries(Object.entries(this.#cfg.runtimes).map(([k, v]) => [k, { path: v.path }])),
       defaultRuntime: this.#cfg.defaultRuntime, debug: this.#cfg.debug, liveRestore: this.#cfg.liveRestore,
       kernelVersion: release(), operatingSystem: pretty, ncpu: this.#ncpu, memTotal: totalmem(), name: osHostname(),
@@ -332,6 +334,7 @@ class ContainerEngine implements Engine {
     const hc = completeHostConfig(req.hostConfig ?? {}, {
       ncpu: this.#ncpu, defaultRuntime: this.#cfg.defaultRuntime, runtimes: this.#cfg.runtimes,
       logDriver: this.#cfg.logDriver || 'json-file', logOpts: this.#cfg.logOpts ?? {}, swapAccounting: true, sys: await hostSupport(),
+      ...(this.#cfg.cgroupDriver ? { cgroupDriver: this.#cfg.cgroupDriver } : {}),
     }, warnings);
     if (hc.Init === undefined || hc.Init === null) { if (this.#cfg.init) hc.Init = true; }
     const imageRef = req.config.Image ?? '';
@@ -537,7 +540,7 @@ class ContainerEngine implements Engine {
         user: c.Config.User, groupAdd: hc.GroupAdd ?? [], hostname: c.Config.Hostname, domainname: c.Config.Domainname,
         tty: c.Config.Tty, netns, privileged: hc.Privileged, capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [],
         noNewPrivileges: c.NoNewPrivileges, ulimits: hc.Ulimits ?? [], sysctls: hc.Sysctls ?? {}, mounts, shmSize: hc.ShmSize,
-        cgroupsPath: `${hc.CgroupParent || this.#cfg.cgroupParent || '/berth'}/${id}`,
+        cgroupsPath: this.#cgroupsPath(c),
         resources: this.#resources(hc), devices: hc.Devices ?? [], oomScoreAdj: hc.OomScoreAdj,
       };
       if (hc.ConsoleSize && (hc.ConsoleSize[0] || hc.ConsoleSize[1])) specOpts.consoleSize = { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] };
@@ -634,6 +637,13 @@ class ContainerEngine implements Engine {
     if (!m) return undefined;
     const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
     return { maxSize: Math.trunc(Number(m[1]) * mult), maxFiles: Math.max(1, Number(hc.LogConfig.Config['max-file'] ?? 1) || 1) };
+  }
+
+  /** runc's cgroupsPath: `/berth/<id>` under cgroupfs, `system.slice:berth:<id>` under systemd (as Docker's `docker`). */
+  #cgroupsPath(c: Container): string {
+    const parent = c.HostConfig.CgroupParent || this.#cfg.cgroupParent;
+    if (this.#cfg.cgroupDriver === 'systemd') return `${parent || 'system.slice'}:berth:${c.ID}`;
+    return `${parent || '/berth'}/${c.ID}`;
   }
 
   /** How conmon's staging log becomes the json-file log: rotated, or (`--log-driver none`) dropped. */
@@ -1479,7 +1489,7 @@ class ContainerEngine implements Engine {
     return this.#statsHost ??= {
       resolve: (ref) => this.#resolve(ref).c,
       exists: (id) => this.#byId.has(id),
-      cgroupsPath: (c) => `${c.HostConfig.CgroupParent || this.#cfg.cgroupParent || '/berth'}/${c.ID}`,
+      cgroupsPath: (c) => this.#cgroupsPath(c),
       ncpu: this.#ncpu,
       locked: (c, fn) => this.#mutex.run(c.ID, fn),
       persist: (c) => { const e = this.#byId.get(c.ID); return e ? this.#persist(e, true) : Promise.resolve(); },

@@ -390,7 +390,7 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
   }
 
   function binary(name: string, path: string, args: string[]): RuntimeBinary {
-    return { name, path, args, root: join(cfg.execRoot, `runtime-${name}`) };
+    return { name, path, args: cfg.systemdCgroup && !args.includes('--systemd-cgroup') ? ['--systemd-cgroup', ...args] : args, root: join(cfg.execRoot, `runtime-${name}`) };
   }
 
   function runtimeByName(name: string): RuntimeBinary {

@@ -55,6 +55,8 @@ export interface RuntimeConfig {
   /** Exec root (tmpfs), e.g. /run/berth: bundles in <execRoot>/c/<id>, exit files in <execRoot>/exits. */
   execRoot: string;
   conmonPath?: string;
+  /** The systemd cgroup driver: runc gets --systemd-cgroup (cgroupsPath is then `slice:prefix:name`). */
+  systemdCgroup?: boolean;
 }
 
 export interface CreateOptions {
