@@ -150,6 +150,11 @@ export const HELP: Record<string, Record<string, string>> = {
     'sig-proxy': 'Proxy received signals to the process (default true)',
     'pull': 'Pull image before running ("always"|"missing"|"never") (default "missing")',
   },
+  attach: {
+    'detach-keys': 'Override the key sequence for detaching a container',
+    'no-stdin': 'Do not attach STDIN',
+    'sig-proxy': 'Proxy all received signals to the process (default true)',
+  },
   commit: {
     'author': 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")',
     'change': 'Apply Dockerfile instruction to the created image',

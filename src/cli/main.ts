@@ -66,6 +66,8 @@ const S = {
   exec: { name: 'exec', usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', desc: 'Run a command in a running container', min: 2, pass: true, mod: execMod, fn: 'exec',
     opts: [['-d, --detach', 'b'], ['--detach-keys <string>', 's'], ['-e, --env <list>', 'l'], ['--env-file <list>', 'l'], ['-i, --interactive', 'b'],
       ['--privileged', 'b'], ['-t, --tty', 'b'], ['-u, --user <string>', 's'], ['-w, --workdir <string>', 's']] },
+  attach: { name: 'attach', usage: 'attach [OPTIONS] CONTAINER', desc: 'Attach local standard input, output, and error streams to a running container', min: 1, max: 1, mod: run, fn: 'attachCmd',
+    opts: [['--detach-keys <string>', 's'], ['--no-stdin', 'b'], ['--sig-proxy', 'b', true]] },
   start: { name: 'start', usage: 'start [OPTIONS] CONTAINER [CONTAINER...]', desc: 'Start one or more stopped containers', min: 1, mod: run, fn: 'start',
     opts: [['-a, --attach', 'b'], ['-i, --interactive', 'b'], ['--detach-keys <string>', 's']] },
   stop: { name: 'stop', usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', desc: 'Stop one or more running containers', min: 1, mod: containers, fn: 'stop',
@@ -124,12 +126,12 @@ const S = {
 type Key = keyof typeof S;
 type Sub = readonly [Key, string, string[]?];
 
-export const TOP: readonly Key[] = ['ps', 'inspect', 'create', 'run', 'exec', 'commit', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'pause', 'unpause',
+export const TOP: readonly Key[] = ['ps', 'inspect', 'create', 'run', 'exec', 'attach', 'commit', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'pause', 'unpause',
   'top', 'logs', 'export', 'cp', 'diff', 'stats', 'update', 'images', 'load', 'save', 'tag', 'rmi', 'history', 'import', 'version', 'info'];
 /** Management commands: name → [description, [spec, subcommand, aliases]]. */
 export const GROUPS: Record<string, readonly [string, readonly Sub[]]> = {
   container: ['Manage containers', [
-    ['ps', 'ls', ['ps', 'list']], ['containerInspect', 'inspect'], ['create', 'create'], ['run', 'run'], ['exec', 'exec'], ['commit', 'commit'], ['start', 'start'], ['stop', 'stop'],
+    ['ps', 'ls', ['ps', 'list']], ['containerInspect', 'inspect'], ['create', 'create'], ['run', 'run'], ['exec', 'exec'], ['attach', 'attach'], ['commit', 'commit'], ['start', 'start'], ['stop', 'stop'],
     ['restart', 'restart'], ['kill', 'kill'], ['rm', 'rm', ['remove']], ['rename', 'rename'], ['wait', 'wait'], ['pause', 'pause'],
     ['unpause', 'unpause'], ['top', 'top'], ['logs', 'logs'], ['export', 'export'], ['cp', 'cp'], ['diff', 'diff'], ['containerPrune', 'prune'], ['stats', 'stats'], ['update', 'update'],
   ]],

@@ -1,23 +1,9 @@
 /** Attach sessions: output fan-out, stdin with detach keys (Docker's escape proxy), and their end. */
-import { InvalidArgumentError } from '../lib/index.ts';
+import { DetachWatcher, parseDetachKeys } from '../lib/index.ts';
 import type { AttachSession } from '../runtime/index.ts';
 import type { AttachStreams } from './backend.ts';
 
-/** Docker's detach-key syntax (`ctrl-p,ctrl-q`, `a`, `ctrl-@`…) → bytes. */
-export function parseDetachKeys(s: string): number[] {
-  const out: number[] = [];
-  for (const part of s.split(',')) {
-    const k = part.trim();
-    if (k.length === 1) { out.push(k.charCodeAt(0)); continue; }
-    const m = /^ctrl-(.)$/i.exec(k);
-    if (!m) throw new InvalidArgumentError(`Invalid detach keys (${s}) provided`);
-    const c = m[1]!;
-    if (/[a-z]/i.test(c)) out.push(c.toLowerCase().charCodeAt(0) - 96);
-    else if ('@[\\]^_'.includes(c)) out.push('@[\\]^_'.indexOf(c) === 0 ? 0 : 27 + '[\\]^_'.indexOf(c));
-    else throw new InvalidArgumentError(`Invalid detach keys (${s}) provided`);
-  }
-  return out;
-}
+export { parseDetachKeys };
 
 export class Attach implements AttachStreams {
   readonly tty: boolean;
@@ -30,15 +16,14 @@ export class Attach implements AttachStreams {
   #session: AttachSession | undefined;
   #stdinBuf: Buffer[] = [];
   #stdinClosed = false;
-  #keys: number[];
-  #held: number[] = [];
+  readonly #watch: DetachWatcher;
   readonly want: { stdin: boolean; stdout: boolean; stderr: boolean };
   readonly closeStdinOnEof: boolean;
   onEnd: (() => void) | undefined;
 
   constructor(tty: boolean, keys: number[], want: { stdin: boolean; stdout: boolean; stderr: boolean }, closeStdinOnEof: boolean) {
     this.tty = tty;
-    this.#keys = keys;
+    this.#watch = new DetachWatcher(keys);
     this.want = want;
     this.closeStdinOnEof = closeStdinOnEof;
     this.done = new Promise((r) => (this.#resolve = r));
@@ -85,23 +70,9 @@ export class Attach implements AttachStreams {
 
   writeStdin(data: Buffer): void {
     if (this.#finished || !this.want.stdin) return;
-    const pass: number[] = [];
-    for (const b of data) {
-      if (this.#keys.length && b === this.#keys[this.#held.length]) {
-        this.#held.push(b);
-        if (this.#held.length === this.#keys.length) {
-          this.#held = [];
-          if (pass.length) this.#send(Buffer.from(pass));
-          this.finish(true);
-          return;
-        }
-        continue;
-      }
-      if (this.#held.length) { pass.push(...this.#held); this.#held = []; }
-      if (this.#keys.length && b === this.#keys[0]) { this.#held.push(b); continue; }
-      pass.push(b);
-    }
-    if (pass.length) this.#send(Buffer.from(pass));
+    const { pass, detached } = this.#watch.feed(data);
+    if (pass.length) this.#send(pass);
+    if (detached) this.finish(true);
   }
 
   #send(b: Buffer): void {

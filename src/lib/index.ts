@@ -10,3 +10,4 @@ export { goJsonError } from './go-json.ts';
 export { runInHelper, type HelperResult } from './shell-helper.ts';
 export * from './scoped-fs.ts';
 export * from './tar-copy.ts';
+export { parseDetachKeys, DetachWatcher } from './detach-keys.ts';

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, integrationSkip, DOCKER, DOCKER20, type Daemon } from '../helpers/daemon.ts';
+import { startDaemon, integrationSkip, BERTH, DOCKER, DOCKER20, type Daemon } from '../helpers/daemon.ts';
 import { Tmux } from '../helpers/tmux.ts';
 
 const noTmux = spawnSync('tmux', ['-V']).status !== 0 && 'tmux is not installed';
@@ -184,6 +184,33 @@ describe('exec', { skip: integrationSkip() }, () => {
       t2.kill();
     }
     assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'dk'])).stdout, 'true\n');
+  });
+
+  it('berth attach and berth run -it: custom detach keys, reattach, the exit code, a stopped container refused', { skip: noTmux }, async () => {
+    const env = { DOCKER_HOST: d.host };
+    assert.equal((await d.berth(['run', '-dit', '--name', 'ba', 'busybox:1.35', 'sh'])).code, 0);
+    const t = new Tmux();
+    try {
+      t.start(`${BERTH} attach --detach-keys ctrl-x,y ba`, env, 80, 24);
+      await new Promise((r) => setTimeout(r, 500));
+      t.type('echo via berth');
+      await t.waitFor(/^via berth$/m);
+      t.keys('C-x', 'y');
+      await t.waitFor(/read escape sequence\nEXIT=1$/m);
+    } finally {
+      t.kill();
+    }
+    const t2 = new Tmux();
+    try {
+      t2.start(`${BERTH} attach ba`, env, 80, 24);
+      await new Promise((r) => setTimeout(r, 500));
+      t2.type('exit 6');
+      await t2.waitFor(/EXIT=6$/m);
+    } finally {
+      t2.kill();
+    }
+    const stopped = await d.berth(['attach', 'ba']);
+    assert.deepEqual(stopped, { stdout: '', stderr: 'You cannot attach to a stopped container, start it first\n', code: 1 });
   });
 
   it('exec --privileged gets every capability; a plain exec the container\'s', async () => {

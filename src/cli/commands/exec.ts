@@ -5,7 +5,7 @@ import { CliError, ExitCode } from '../errors.ts';
 import { readKvFile } from '../run-opts.ts';
 import type { Ctx, Opts } from '../main.ts';
 import { notFound } from './common.ts';
-import { followTerminalSize, pump, restoreStdin, type Streams } from './run.ts';
+import { detachKeys, followTerminalSize, pump, restoreStdin, type Streams } from './run.ts';
 
 function list(o: Opts, k: string): string[] {
   const v = o[k];
@@ -25,7 +25,7 @@ export async function exec(ctx: Ctx, args: string[], o: Opts): Promise<void> {
   const body: ExecCreateBody = {
     User: typeof o.user === 'string' ? o.user : '', Privileged: o.privileged === true, Tty: tty,
     AttachStdin: interactive && !detach, AttachStderr: !detach, AttachStdout: !detach,
-    DetachKeys: typeof o.detachKeys === 'string' ? o.detachKeys : '', Env: env.length ? env : null,
+    DetachKeys: detachKeys(o.detachKeys) ?? '', Env: env.length ? env : null,
     WorkingDir: typeof o.workdir === 'string' ? o.workdir : '', Cmd: cmd,
   };
   if (tty && interactive && !detach && !process.stdin.isTTY) throw new CliError('the input device is not a TTY');
@@ -40,7 +40,7 @@ export async function exec(ctx: Ctx, args: string[], o: Opts): Promise<void> {
     return;
   }
   const size = tty && process.stdout.isTTY && process.stdout.rows ? [process.stdout.rows, process.stdout.columns] as [number, number] : undefined;
-  const s: Streams = { stdin: interactive, stdout: true, stderr: true, tty };
+  const s: Streams = { stdin: interactive, stdout: true, stderr: true, tty, detachKeys: detachKeys(o.detachKeys) };
   const res = await client.execStart(id, { Detach: false, Tty: tty, ...(size ? { ConsoleSize: size } : {}) });
   const a = pump(res, s);
   const stopResize = tty ? followTerminalSize((h, w) => client.execResize(id, h, w)) : () => {};

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { ApiError } from '../../client/index.ts';
 import type { Client, ContainerInspect, RawResponse } from '../../client/index.ts';
-import { stdcopy } from '../../lib/index.ts';
+import { DetachWatcher, parseDetachKeys, stdcopy } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { buildCreate, type RunOpts } from '../run-opts.ts';
 import type { Ctx, Opts } from '../main.ts';
@@ -67,15 +67,32 @@ function startError(e: unknown): CliError {
   return new CliError(`berth: ${msg.replace(/\.?$/, '.')}`, code, 'raw');
 }
 
-export interface Streams { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+export interface Streams {
+  stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean;
+  /** `--detach-keys` (default ctrl-p,ctrl-q): watched for on our input when there is a TTY. */
+  detachKeys?: string | undefined;
+}
 
 /**
  * Opens the hijacked attach stream; `done` settles when the output has ended. With a TTY and
  * stdin, docker's detach keys (ctrl-p ctrl-q) leave the container running: `detached` turns true.
  */
-async function attach(client: Client, id: string, s: Streams): Promise<{ done: Promise<void>; socket: Socket; detached: () => boolean }> {
-  const res = await client.containerAttach(id, { stream: true, stdin: s.stdin || undefined, stdout: s.stdout || undefined, stderr: s.stderr || undefined });
+export async function attach(client: Client, id: string, s: Streams): Promise<{ done: Promise<void>; socket: Socket; detached: () => boolean }> {
+  const res = await client.containerAttach(id, {
+    stream: true, stdin: s.stdin || undefined, stdout: s.stdout || undefined, stderr: s.stderr || undefined, detachKeys: s.detachKeys,
+  });
   return pump(res, s);
+}
+
+/** The detach keys of `--detach-keys`, with docker's error for a bad one. */
+export function detachKeys(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !v) return undefined;
+  try {
+    parseDetachKeys(v);
+  } catch {
+    throw new CliError(`Invalid detach keys (${v}) provided`);
+  }
+  return v;
 }
 
 /** Pump a hijacked stream (attach, exec start) to our stdout/stderr, and our stdin to it. */
@@ -99,22 +116,13 @@ export function pump(res: RawResponse, s: Streams): { done: Promise<void>; socke
   if (s.stdin) {
     const stdin = process.stdin;
     if (s.tty && stdin.isTTY) { stdin.setRawMode(true); rawOutput(true); }
-    let ctrlP = false;
+    const watch = s.tty ? new DetachWatcher(parseDetachKeys(s.detachKeys || 'ctrl-p,ctrl-q')) : undefined;
     stdin.on('data', (c: Buffer) => {
       if (sock.destroyed) return;
-      if (s.tty) {
-        // ctrl-p ctrl-q: detach (a ctrl-p not followed by ctrl-q is sent on)
-        const out: number[] = [];
-        for (const b of c) {
-          if (ctrlP && b === 0x11) { detached = true; sock.destroy(); return; }
-          if (ctrlP) out.push(0x10);
-          ctrlP = b === 0x10;
-          if (!ctrlP) out.push(b);
-        }
-        if (out.length) sock.write(Buffer.from(out));
-        return;
-      }
-      sock.write(c);
+      if (!watch) { sock.write(c); return; }
+      const r = watch.feed(c);
+      if (r.pass.length) sock.write(r.pass);
+      if (r.detached) { detached = true; sock.destroy(); }
     });
     stdin.on('end', () => { if (!sock.destroyed) sock.end(); });
     stdin.resume();
@@ -136,7 +144,7 @@ export function restoreStdin(): void {
 }
 
 /** Keeps the container's TTY size in step with ours. */
-function monitorSize(client: Client, id: string): () => void {
+export function monitorSize(client: Client, id: string): () => void {
   return followTerminalSize((h, w) => client.containerResize(id, h, w));
 }
 
@@ -153,7 +161,7 @@ export function followTerminalSize(resizeTo: (rows: number, cols: number) => Pro
 }
 
 /** Forwards SIGINT/SIGTERM to the container (docker's --sig-proxy, on when there is no TTY). */
-function proxySignals(client: Client, id: string): () => void {
+export function proxySignals(client: Client, id: string): () => void {
   const handlers: Array<[NodeJS.Signals, () => void]> = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as NodeJS.Signals[])
     .map((sig) => [sig, () => { client.containerKill(id, sig).catch(() => {}); }]);
   for (const [s, h] of handlers) process.on(s, h);
@@ -177,6 +185,7 @@ export async function run(ctx: Ctx, args: string[], o: Opts): Promise<void> {
     stdout: attachList.length ? attachList.includes('stdout') : true,
     stderr: attachList.length ? attachList.includes('stderr') : true,
     tty,
+    detachKeys: detachKeys(ro.detachKeys),
   };
   if (tty && s.stdin && !process.stdin.isTTY) {
     restoreStdin();
@@ -227,7 +236,9 @@ export async function start(ctx: Ctx, args: string[], o: Opts): Promise<void> {
       throw e;
     }
     const tty = c.Config.Tty;
-    const s: Streams = { stdin: o.interactive === true && c.Config.OpenStdin, stdout: o.attach === true, stderr: o.attach === true, tty };
+    const s: Streams = {
+      stdin: o.interactive === true && c.Config.OpenStdin, stdout: o.attach === true, stderr: o.attach === true, tty, detachKeys: detachKeys(o.detachKeys),
+    };
     if (tty && s.stdin && !process.stdin.isTTY) throw new CliError('the input device is not a TTY');
     const a = await attach(client, c.Id, s);
     const waitResult = await client.containerWait(c.Id, c.HostConfig.AutoRemove ? 'removed' : 'next-exit');
@@ -268,3 +279,31 @@ export async function start(ctx: Ctx, args: string[], o: Opts): Promise<void> {
   }
 }
 
+
+/** `attach`: our stdio to a running container's (docker's cli/command/container/attach.go). */
+export async function attachCmd(ctx: Ctx, args: string[], o: Opts): Promise<void> {
+  const client = ctx.client();
+  let c: ContainerInspect;
+  try {
+    c = await client.containerInspect(args[0]!);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) throw new CliError(`Error: No such container: ${args[0]}`);
+    throw e;
+  }
+  if (!c.State.Running) throw new CliError('You cannot attach to a stopped container, start it first');
+  if (c.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first');
+  const tty = c.Config.Tty;
+  const s: Streams = { stdin: o.noStdin !== true && c.Config.OpenStdin, stdout: true, stderr: true, tty, detachKeys: detachKeys(o.detachKeys) };
+  if (tty && s.stdin && !process.stdin.isTTY) throw new CliError('the input device is not a TTY');
+  const a = await attach(client, c.Id, s);
+  const stopResize = tty ? monitorSize(client, c.Id) : () => {};
+  const stopSignals = o.sigProxy !== false && !tty ? proxySignals(client, c.Id) : () => {};
+  await a.done;
+  stopResize();
+  stopSignals();
+  if (s.stdin) restoreStdin();
+  // as the 20.10 CLI: a detach is reported as an error of its own
+  if (a.detached()) throw new CliError('read escape sequence');
+  const r = await (await client.containerWait(c.Id, 'not-running'))();
+  if (r.StatusCode !== 0) throw new ExitCode(r.StatusCode);
+}
