@@ -267,11 +267,12 @@ class ContainerEngine implements Engine {
     for (const e of this.#byId.values()) {
       if (e.c.State.Running) { if (e.c.State.Paused) paused++; else running++; } else stopped++;
     }
-    const [images, os, mountinfo, id] = await Promise.all([
+    const [images, os, mountinfo, id, components] = await Promise.all([
       this.#image.list(),
       readFile('/etc/os-release', 'utf8').catch(() => ''),
       readFile('/proc/self/mountinfo', 'utf8').catch(() => ''),
       this.#engineId(),
+      this.#components(),
     ]);
     const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(os)?.[1] ?? 'Linux';
     const v2 = mountinfo.split('\n').some((l) => / \/sys\/fs\/cgroup .* - cgroup2 /.test(l));
@@ -284,7 +285,26 @@ class ContainerEngine implements Engine {
       insecureRegistries: this.#cfg.insecureRegistries, registryMirrors: this.#cfg.registryMirrors,
       loggingDriver: this.#cfg.logDriver || 'json-file', initPath: this.#cfg.initPath,
       serverVersion: this.#cfg.serverVersion ?? (await this.#packageVersion()), labels: this.#cfg.labels, experimental: this.#cfg.experimental,
+      components,
     };
+  }
+
+  /** The helpers' versions (`<tool> --version`), asked once, on the first /info or /version. */
+  #componentVersions: Promise<NonNullable<SystemInfo['components']>> | undefined;
+  #components(): Promise<NonNullable<SystemInfo['components']>> {
+    const ask = async (name: string, path: string): Promise<{ name: string; version: string; commit: string } | undefined> => {
+      const r = await runTool(path, ['--version'], { allowFailure: true, timeoutMs: 5000 }).catch(() => undefined);
+      const version = r ? /version (\S+)/.exec(r.stdout)?.[1] : undefined;
+      if (!version) return undefined;
+      const commit = /^commit: (\S+)/m.exec(r!.stdout)?.[1] ?? '';
+      return { name, version, commit: commit === 'unknown' ? '' : commit };
+    };
+    this.#componentVersions ??= Promise.all([
+      ask('conmon', '/usr/bin/conmon'),
+      ask('runc', this.#cfg.runtimes[this.#cfg.defaultRuntime]?.path ?? 'runc'),
+      ask('docker-init', this.#cfg.initPath),
+    ]).then((xs) => xs.filter((x) => x !== undefined));
+    return this.#componentVersions;
   }
 
   #version: Promise<string> | undefined;

@@ -73,6 +73,16 @@ describe('a running daemon', { skip: integrationSkip() }, () => {
     assert.ok(rt.runc);
   });
 
+  it('docker version lists the helpers\' versions (runc and docker-init as Docker does, conmon for containerd)', async () => {
+    const r = await d.docker(['version', '--format', '{{range .Server.Components}}{{.Name}}={{.Version}} {{end}}']);
+    assert.equal(r.code, 0, r.stderr);
+    const runc = /runc version (\S+)/.exec((await d.exec('runc', ['--version'])).stdout)![1];
+    const names = r.stdout.trim().split(' ');
+    assert.ok(names.includes(`runc=${runc}`), r.stdout);
+    assert.ok(names.some((n) => /^docker-init=0\.19\.\d+$/.test(n)), r.stdout);
+    assert.equal(names[0]!.split('=')[0], 'Engine');
+  });
+
   it('one daemon per data root: a second one is refused', async () => {
     const other = join(d.dir, 'other');
     mkdirSync(other, { recursive: true });

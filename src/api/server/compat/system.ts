@@ -114,16 +114,20 @@ export function infoResponse(i: SystemInfo, eventListeners: number): InfoRespons
     Isolation: '',
     InitBinary: 'docker-init',
     ContainerdCommit: { ID: '', Expected: '' },
-    RuncCommit: { ID: '', Expected: '' },
-    InitCommit: { ID: '', Expected: '' },
+    RuncCommit: { ID: commitOf(i, 'runc'), Expected: commitOf(i, 'runc') },
+    InitCommit: { ID: commitOf(i, 'docker-init'), Expected: commitOf(i, 'docker-init') },
     SecurityOptions: ['name=seccomp,profile=default'],
     Warnings: null,
   };
 }
 
+function commitOf(i: { components?: SystemInfo['components'] }, name: string): string {
+  return i.components?.find((c) => c.name === name)?.commit ?? '';
+}
+
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 
-export function versionResponse(i: { serverVersion: string; kernelVersion: string; experimental: boolean }, apiVersion: string, minApiVersion: string, gitCommit = ''): VersionResponse {
+export function versionResponse(i: { serverVersion: string; kernelVersion: string; experimental: boolean; components?: SystemInfo['components'] }, apiVersion: string, minApiVersion: string, gitCommit = ''): VersionResponse {
   const a = GOARCH[arch()] ?? arch();
   const out: VersionResponse = {
     Platform: { Name: '' },
@@ -134,7 +138,7 @@ export function versionResponse(i: { serverVersion: string; kernelVersion: strin
         ApiVersion: apiVersion, Arch: a, BuildTime: '', Experimental: String(i.experimental), GitCommit: gitCommit,
         GoVersion: process.version, KernelVersion: i.kernelVersion, MinAPIVersion: minApiVersion, Os: 'linux',
       },
-    }],
+    }, ...(i.components ?? []).map((c) => ({ Name: c.name, Version: c.version, Details: { GitCommit: c.commit } }))],
     Version: i.serverVersion,
     ApiVersion: apiVersion,
     MinAPIVersion: minApiVersion,
