@@ -1,0 +1,27 @@
+/**
+ * Networking as data (L1): IPAM, published-port parsing/allocation/display, berth's iptables rules
+ * (generated and turned into iptables-restore input), and the /etc/hosts + resolv.conf texts.
+ * Nothing here touches the host; the engine applies the results.
+ */
+export {
+  parseIPv4, formatIPv4, parseCidr, formatCidr, cidrSize, cidrContains, cidrOverlaps, netmask, broadcast,
+  DEFAULT_ADDRESS_POOLS, poolSubnets, pickPool, macFromIP, newSubnetState, allocateAddress, releaseAddress, checkStaticIP,
+  type Cidr, type AddressPool, type SubnetState, type SubnetRequest,
+} from './ipam.ts';
+export {
+  parsePortSpec, parsePublish, publishAll, validatePortBindings, PortAllocator, EPHEMERAL_START, EPHEMERAL_END, displayablePorts, portLines,
+  type PortBinding, type PortMap, type PortMapping, type PortAllocatorState, type ApiPort,
+} from './ports.ts';
+export {
+  CHAIN, USER_CHAIN, ISOLATION1, ISOLATION2, DEFAULT_BRIDGE, generateRules, formatSave, parseSave, ownedRule,
+  restoreScript, cleanupScript,
+  type BridgeNetwork, type PublishedPort, type RulesInput, type RuleSet, type TableRules, type BuiltinRules, type Ownership,
+} from './rules.ts';
+export {
+  DEFAULT_HOSTS, EMBEDDED_DNS, DEFAULT_DNS, parseExtraHost, linkHostNames, linkEnv, hostsFile, getNameservers, getSearchDomains,
+  getOptions, filterResolvDNS, containerResolvFromHost, DEFAULT_DNS6, buildResolv, resolvConf,
+  type NetKind, type LinkEntry, type HostsInput, type ResolvInput,
+} from './etcfiles.ts';
+
+/** `br-` + the first 12 hex digits of the network id: a user network's bridge name. */
+export function bridgeName(networkId: string): string { return `br-${networkId.slice(0, 12)}`; }
