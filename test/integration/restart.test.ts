@@ -41,9 +41,9 @@ describe('restart policies', { skip: integrationSkip() }, () => {
   it('always restarts with a doubling back-off; ps shows Restarting; stop ends it', async () => {
     assert.equal((await d.docker(['run', '-d', '--name', 'alw', '--restart', 'always', 'busybox:1.35', 'sh', '-c', 'exit 1'])).code, 0);
     await sleep(2000);
-    // 100 + 200 + 400 + 800 ms of back-off (plus run time) fit in 2 s: about 3 to 5 restarts, not dozens
+    // 100 + 200 + 400 + 800 ms of back-off (plus start time) fit in 2 s: a few restarts (fewer on a loaded machine), not dozens
     const n = Number((await state('alw')).split(' ')[2]);
-    assert.ok(n >= 2 && n <= 6, `RestartCount after 2 s: ${n}`);
+    assert.ok(n >= 1 && n <= 6, `RestartCount after 2 s: ${n}`);
     await until(async () => /^Restarting \(1\) /.test((await d.docker(['ps', '--filter', 'name=alw', '--format', '{{.Status}}'])).stdout), 5000, 'ps to show Restarting');
     const stop = await d.docker(['stop', 'alw']);
     assert.equal(stop.code, 0, stop.stderr);
