@@ -59,7 +59,8 @@ describe('resources', { skip: integrationSkip() }, () => {
       const u0 = cpuUsage(pid);
       await sleep(2000);
       const ratio = (cpuUsage(pid) - u0) / ((performance.now() - t0) * 1e6);
-      assert.ok(ratio > 0.35 && ratio < 0.6, `CPU share ${ratio.toFixed(3)}`);
+      // the limit is the upper bound; on a machine busy with other tests the loop may get less than its half core
+      assert.ok(ratio > 0.2 && ratio < 0.6, `CPU share ${ratio.toFixed(3)}`);
     } finally {
       await d.docker(['rm', '-f', 'cpu']);
     }
