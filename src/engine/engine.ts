@@ -937,7 +937,10 @@ class ContainerEngine implements Engine {
       }
       if (!e.run) throw new NotModifiedError('Container already stopped');
       e.c.HasBeenManuallyStopped = true;
+      // no restart for this exit, even one that comes before our signal (the process may be exiting on its own)
+      e.restart.canceled = true;
       await this.#stop(e, opts.signal, opts.timeout);
+      if (this.#cancelRestart(e)) await this.#persist(e, false, false);
       this.#event(e.c, 'stop');
     });
   }
