@@ -1088,6 +1088,7 @@ class ContainerEngine implements Engine {
     if (this.#names.get(c.Name) === c.ID) this.#names.delete(c.Name);
     for (const a of e.pendingAttaches) a.close();
     this.#event(c, 'destroy');
+    this.#execManager?.containerGone(c.ID);
     await this.#vols.release(c, volumes);
     for (const w of e.removeWaiters) w(c.State.ExitCode);
     e.removeWaiters.clear();

@@ -159,7 +159,7 @@ export class ExecManager {
     await this.#host.runtime.resizeExec(inst.containerId, id, height, width);
   }
 
-  /** The container stopped or went: its instances end (dockerd forgets them). */
+  /** The container was removed: its instances go with it (dockerd forgets them too). */
   containerGone(containerId: string): void {
     for (const [id, i] of this.#all) if (i.containerId === containerId && !i.running) { this.#all.delete(id); this.#ended.delete(id); }
   }

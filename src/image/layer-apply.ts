@@ -66,7 +66,6 @@ export class LayerWriter implements TarHandler {
   #xattrs: { path: string; name: string; value: Buffer }[] = [];
   #fd = -1;
   #cur: TarHeader | undefined;
-  #curPath = '';
 
   constructor(root: string, whiteoutTemplate: string) {
     this.root = root;
@@ -77,7 +76,6 @@ export class LayerWriter implements TarHandler {
   entry(h: TarHeader): void {
     const rel = cleanEntryPath(h.name);
     this.#cur = h;
-    this.#curPath = rel;
     const slash = rel.lastIndexOf('/');
     const parent = slash === -1 ? '' : rel.slice(0, slash);
     const base = slash === -1 ? rel : rel.slice(slash + 1);

@@ -1,5 +1,5 @@
 /** /containers/... (cf. moby router/container): decode → backend → compat encode. */
-import { InvalidArgumentError, NotImplementedError, log, stdcopy } from '../../../lib/index.ts';
+import { InvalidArgumentError, log, stdcopy } from '../../../lib/index.ts';
 import type { ContainerConfig, HostConfig } from '../../../engine/index.ts';
 import type { ContainerCreateRequest } from '../../types/index.ts';
 import type { Router } from '../router.ts';
@@ -126,10 +126,6 @@ async function logs(ctx: Ctx): Promise<void> {
     await drained(res);
   }
   res.end();
-}
-
-function notImplemented(what: string) {
-  return (): never => { throw new NotImplementedError(`${what} is not implemented by berth yet`); };
 }
 
 export function registerContainerRoutes(r: Router): void {
