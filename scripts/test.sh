@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE=node_modules/.bin/node
 node_modules/.bin/tsc -p tsconfig.json --noEmit
+node_modules/.bin/tsc -p tsconfig.tests.json   # the tests, the harness and the bench too
 files=(test/*.test.ts)
 while IFS= read -r f; do files+=("$f"); done < <(find src -name '*.test.ts' | sort)
 if [ "${1:-all}" != unit ]; then

@@ -25,7 +25,7 @@ test('ellipsis, sizes, times', () => {
 });
 
 test('image rows: one per tag, <none> for dangling', () => {
-  const img = (tags: string[] | null, digests: string[] | null): ImageSummary => ({ Id: 'sha256:0dcfc6fe9a7500e1890a91bb2ebbf9d6ba7ccce571029f6aefcfe633b6a89a09', ParentId: '', RepoTags: tags, RepoDigests: digests, Created: 0, Size: 1, SharedSize: -1, Labels: null, Containers: -1 });
+  const img = (tags: string[] | null, digests: string[] | null): ImageSummary => ({ Id: 'sha256:0dcfc6fe9a7500e1890a91bb2ebbf9d6ba7ccce571029f6aefcfe633b6a89a09', ParentId: '', RepoTags: tags, RepoDigests: digests, Created: 0, Size: 1, VirtualSize: 1, SharedSize: -1, Labels: null, Containers: -1 });
   assert.deepEqual(imageRows([img(['busybox:1.35', 'busybox:latest'], [])], false).map((r) => `${r.repo}:${r.tag}`), ['busybox:1.35', 'busybox:latest']);
   assert.deepEqual(imageRows([img([], [])], false).map((r) => `${r.repo}:${r.tag}`), ['<none>:<none>']);
   assert.deepEqual(imageRows([img(['localhost:5000/a/b:v1'], ['localhost:5000/a/b@sha256:abc'])], true).map((r) => `${r.repo} ${r.tag} ${r.digest}`), ['localhost:5000/a/b v1 sha256:abc']);
@@ -35,7 +35,7 @@ test('ps table with docker headers and column layout', () => {
   const c: ContainerSummary = {
     Id: '4c094566da265d792e3ff9d27096dee222053f715fe15f82efb8a7176f0a00b0', Names: ['/web', '/linked/webalias'], Image: 'nginx:bookworm', ImageID: 'sha256:871b',
     Command: "nginx -g 'daemon off;'", Created: Math.floor(Date.now() / 1000) - 400, Ports: [{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }],
-    Labels: {}, State: 'running', Status: 'Up 6 minutes', Mounts: [],
+    Labels: {}, State: 'running', Status: 'Up 6 minutes', Mounts: [], HostConfig: { NetworkMode: 'default' }, NetworkSettings: { Networks: {} },
   };
   const out = formatRows('table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}', [containerContext(c, true)], containerHeaders);
   assert.equal(out,

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseRunArgs } from './main.ts';
-import { buildCreate } from './run-opts.ts';
+import { buildCreate, type RunOpts } from './run-opts.ts';
 
 function body(argv: string[]): string {
   const { args, opts } = parseRunArgs(argv);
-  return JSON.stringify(buildCreate(opts, args[0]!, args.slice(1)).body);
+  return JSON.stringify(buildCreate(opts as RunOpts, args[0]!, args.slice(1)).body);
 }
 
 test('--blkio-weight, --blkio-weight-device, --device-{read,write}-{bps,iops}', () => {

@@ -6,14 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseRunArgs } from './main.ts';
-import { buildCreate, parsePortSpec } from './run-opts.ts';
+import { buildCreate, parsePortSpec, type RunOpts } from './run-opts.ts';
 import { CliError } from './errors.ts';
 
 const fixture = (n: string): string => readFileSync(new URL(`testdata/${n}`, import.meta.url), 'utf8').trim();
 
 function body(argv: string[], forRun = true): { json: string; name: string | undefined } {
   const { args, opts } = parseRunArgs(argv);
-  const req = buildCreate(opts, args[0]!, args.slice(1), forRun && opts.detach === true);
+  const req = buildCreate(opts as RunOpts, args[0]!, args.slice(1), forRun && opts.detach === true);
   return { json: JSON.stringify(req.body), name: req.name };
 }
 

@@ -89,7 +89,7 @@ test('updateContainer on a stopped container: stores the merge, emits update; fa
   await assert.rejects(updateContainer(host, 'x', { Memory: 128 << 20 }), (e: Error) => e.name === 'ConflictError'
     && e.message === 'Cannot update container abc: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
   await assert.rejects(updateContainer(host, 'x', { RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } }), /maximum retry count cannot be used with restart policy 'always'/);
-  await assert.rejects(updateContainer(host, 'x', { RestartPolicy: { Name: 'bogus', MaximumRetryCount: 0 } }), /invalid restart policy 'bogus'/);
+  await assert.rejects(updateContainer(host, 'x', { RestartPolicy: { Name: 'bogus' as 'no', MaximumRetryCount: 0 } }), /invalid restart policy 'bogus'/);
   assert.equal(c.HostConfig.Memory, 48 << 20);
   assert.equal(persisted.length, 1);
 });

@@ -80,8 +80,8 @@ async function mkTarBinary(entries: { name: string; content: string }[]): Promis
   const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (b: Buffer) => chunks.push(b));
-  const done = new Promise((r) => pack.on('end', r));
+  pack.on('data', (b: unknown) => { chunks.push(b as Buffer); });
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const e of entries) pack.entry({ name: e.name, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }, Buffer.from(e.content, 'latin1'));
   pack.finalize();
   await done;

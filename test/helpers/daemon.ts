@@ -10,7 +10,7 @@ import {
   mkdirSync, mkdtempSync, writeFileSync, readFileSync, openSync, closeSync, existsSync, readdirSync, rmSync, createReadStream, statSync,
 } from 'node:fs';
 import { request } from 'node:http';
-import { join, resolve, dirname } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
@@ -216,15 +216,6 @@ export function ping(socket: string): Promise<boolean> {
 function sh(cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Processes whose command line mentions `needle` (our unique temp dir): conmon, shims, containerd, runc. */

@@ -220,7 +220,7 @@ describe('cp and diff', { skip: integrationSkip() }, () => {
       [entry(`../../../../../../../../${names[0]}`, 'file', 'escaped')],
       [entry('esc', 'symlink', '', '/'), entry(`esc/${names[1]}`, 'file', 'through the link')],
       [entry(`/${names[2]}`, 'file', 'absolute')],
-      [entry(names[3], 'link', '', '../../../../../../etc/shadow')],
+      [entry(names[3]!, 'link', '', '../../../../../../etc/shadow')],
       [entry('up', 'symlink', '', '../../../../../../../..'), entry(`up/tmp/${names[0]}`, 'file', 'escaped')],
     ];
     const statuses: number[] = [];

@@ -427,6 +427,20 @@ export class FakeBackend implements EngineBackend {
     this.volumes.clear();
     return { VolumesDeleted: names, SpaceReclaimed: 0 };
   }
+
+  // Not faked: the routes that call these are tested against the real engine (test/integration).
+  #notFaked(name: string): never { throw new Error(`FakeBackend: ${name} is not faked`); }
+  async containerStatPath(): ReturnType<EngineBackend['containerStatPath']> { return this.#notFaked('containerStatPath'); }
+  async containerArchivePath(): ReturnType<EngineBackend['containerArchivePath']> { return this.#notFaked('containerArchivePath'); }
+  async containerExtractToDir(): ReturnType<EngineBackend['containerExtractToDir']> { return this.#notFaked('containerExtractToDir'); }
+  async containerChanges(): ReturnType<EngineBackend['containerChanges']> { return this.#notFaked('containerChanges'); }
+  async containerStats(): ReturnType<EngineBackend['containerStats']> { return this.#notFaked('containerStats'); }
+  async updateContainer(): ReturnType<EngineBackend['updateContainer']> { return this.#notFaked('updateContainer'); }
+  async commitContainer(): ReturnType<EngineBackend['commitContainer']> { return this.#notFaked('commitContainer'); }
+  async createExec(): ReturnType<EngineBackend['createExec']> { return this.#notFaked('createExec'); }
+  async inspectExec(): ReturnType<EngineBackend['inspectExec']> { return this.#notFaked('inspectExec'); }
+  async startExec(): ReturnType<EngineBackend['startExec']> { return this.#notFaked('startExec'); }
+  async resizeExec(): ReturnType<EngineBackend['resizeExec']> { return this.#notFaked('resizeExec'); }
 }
 
 export { Readable };
