@@ -904,7 +904,7 @@ class ContainerEngine implements Engine {
     if (sig.num === 9 || sig.num === parseSignal(e.c.Config.StopSignal || 'SIGTERM').num) e.restart.canceled = true;
     this.#event(e.c, 'kill', { signal: String(sig.num) });
     await this.#rt.kill(e.c.ID, sig.name);
-    if (e.c.State.Paused && (sig.num === 9 || sig.num === 15)) {
+    if (e.c.State.Paused && (sig.num === 9 || sig.num === parseSignal(e.c.Config.StopSignal || 'SIGTERM').num)) {
       // a frozen process cannot act on the signal: thaw it (Docker does the same on stop/kill)
       await this.#rt.resume(e.c.ID).catch(() => {});
       e.c.State.Paused = false;
@@ -1264,7 +1264,8 @@ class ContainerEngine implements Engine {
     const target = `${repo}:${tag || 'latest'}`;
     await this.#image.tag(source, target);
     const img = await this.#image.get(target);
-    this.#bus.emit('image', 'tag', img.id, { name: target });
+    // Docker's event names the tag in its familiar form (`evtag:1`, not `docker.io/library/evtag:1`)
+    this.#bus.emit('image', 'tag', img.id, { name: target.replace(/^docker\.io\/(library\/)?/, '') });
   }
 
   #usedBy = (imageId: string): { id: string; running: boolean } | undefined => {

@@ -639,7 +639,7 @@ class Service implements ImageService {
     const dir = await this.mountRwLayer(containerId);
     try {
       const names = readdirSync(dir).sort();
-      const child = spawn('tar', ['--format=gnu', '--numeric-owner', '-C', dir, '-cf', '-', '--', ...(names.length ? names : ['.'])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('tar', ['--format=gnu', '--sort=name', '-C', dir, '-cf', '-', '--', ...(names.length ? names : ['.'])], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
       const exited = new Promise<number>((res) => child.on('close', (c) => res(c ?? 1)));

@@ -1,7 +1,7 @@
 /** Issue 4 §1: `commit` (-a -m -c -p): a committed image runs and keeps the changes (added, changed, deleted, hardlinked files). */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, integrationSkip, type Daemon } from '../helpers/daemon.ts';
+import { startDaemon, integrationSkip, DOCKER, type Daemon } from '../helpers/daemon.ts';
 
 describe('commit', { skip: integrationSkip() }, () => {
   let d: Daemon;
@@ -39,6 +39,16 @@ describe('commit', { skip: integrationSkip() }, () => {
     assert.equal((await d.docker(['commit', 'live', 'live:img'])).code, 0);
     assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}}', 'live'])).stdout, 'running\n');
     assert.equal((await d.docker(['run', '--rm', 'live:img', 'cat', '/x'])).stdout, 'x\n');
+    // import without -m says where the image came from; the tag event names the tag as the user wrote it
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const imp = await d.exec('sh', ['-c', `${DOCKER} export live | ${DOCKER} import - imp:test`], { env: { DOCKER_HOST: d.host } });
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.equal((await d.docker(['history', '--format', '{{.Comment}}', 'imp:test'])).stdout, 'Imported from -\n');
+    assert.equal((await d.docker(['tag', 'imp:test', 'evtag:1'])).code, 0);
+    const ev = await d.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=tag', '--format', '{{.Actor.Attributes.name}}']);
+    // (Docker also reports the tags that commit and import gave; the tag event's name is the familiar form either way)
+    assert.equal(ev.stdout.trim().split('\n').at(-1), 'evtag:1');
+    assert.doesNotMatch(ev.stdout, /docker\.io\//);
     const missing = await d.docker(['commit', 'nosuch']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /No such container: nosuch/);

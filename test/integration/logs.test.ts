@@ -60,6 +60,11 @@ describe('logs: rotation and drivers', { skip: integrationSkip() }, () => {
     assert.equal(logs.stderr, 'Error response from daemon: configured logging driver does not support reading\n');
   });
 
+  it('logs --details puts the (empty) attributes and a space before each line', async () => {
+    assert.equal((await d.docker(['run', '--name', 'det', 'busybox:1.35', 'sh', '-c', 'echo out1; echo out2'])).code, 0);
+    assert.equal((await d.docker(['logs', '--details', 'det'])).stdout, ' out1\n out2\n');
+  });
+
   it('bad log options are refused in Docker\'s words', async () => {
     const unknown = await d.docker(['create', '--log-opt', 'foo=1', 'busybox:1.35']);
     assert.equal(unknown.code, 1);

@@ -53,6 +53,17 @@ describe('restart policies', { skip: integrationSkip() }, () => {
     assert.match(after, /^exited 1 \d+$/);
   });
 
+  it('stop of a paused container sends its stop signal and thaws it, so it exits by itself (STOPSIGNAL SIGQUIT)', async () => {
+    const r = await d.docker(['run', '-d', '--name', 'pq', '--stop-signal', 'SIGQUIT', 'busybox:1.35', 'sh', '-c', 'trap "exit 0" QUIT; sleep 1000 & wait']);
+    assert.equal(r.code, 0, r.stderr);
+    await sleep(300);
+    assert.equal((await d.docker(['pause', 'pq'])).code, 0);
+    const t0 = Date.now();
+    assert.equal((await d.docker(['stop', 'pq'])).code, 0);
+    assert.ok(Date.now() - t0 < 5000, 'no stop timeout waited out');
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'pq'])).stdout, 'exited 0\n');
+  });
+
   it('a daemon restart: always comes back even when stopped by hand, unless-stopped only when it was not', async () => {
     const run = async (name: string, policy: string) => {
       const r = await d.docker(['run', '-d', '--name', name, '--restart', policy, '--stop-timeout', '1', 'busybox:1.35', 'sleep', '1000']);

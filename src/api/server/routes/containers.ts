@@ -106,6 +106,7 @@ async function logs(ctx: Ctx): Promise<void> {
   const tailRaw = q.get('tail');
   const tailN = tailRaw && /^\d+$/.test(tailRaw) ? Number(tailRaw) : -1;
   const timestamps = boolValue(q, 'timestamps');
+  const details = boolValue(q, 'details');
   const signal = clientGone(ctx);
   const { tty, entries } = await ctx.backend.logs(ctx.params[0]!, {
     follow: boolValue(q, 'follow'),
@@ -121,7 +122,9 @@ async function logs(ctx: Ctx): Promise<void> {
   res.flushHeaders();
   for await (const e of entries) {
     if (signal.aborted) break;
-    const payload = timestamps ? Buffer.concat([Buffer.from(`${ts9(e.time)} `), e.line]) : e.line;
+    // `details`: the entry's attributes (berth stores none, as without --log-opt labels/env) and a space, then the line
+    const line = details ? Buffer.concat([Buffer.from(' '), e.line]) : e.line;
+    const payload = timestamps ? Buffer.concat([Buffer.from(`${ts9(e.time)} `), line]) : line;
     res.write(tty ? payload : stdcopy.frame(e.stream === 'stderr' ? stdcopy.STDERR : stdcopy.STDOUT, payload));
     await drained(res);
   }

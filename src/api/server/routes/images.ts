@@ -115,8 +115,8 @@ async function create(ctx: Ctx): Promise<void> {
   const opts: ImportOptions = {};
   if (repo) opts.repo = repo;
   if (tag) opts.tag = tag;
-  const message = q.get('message');
-  if (message) opts.message = message;
+  // as dockerd: an import without a message says where it came from
+  opts.message = q.get('message') || `Imported from ${fromSrc}`;
   const changes = q.getAll('changes').filter((c) => c.trim());
   if (changes.length) opts.config = applyChanges(changes);
   const id = await ctx.backend.importImage(ctx.req, opts);
