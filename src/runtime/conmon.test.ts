@@ -270,14 +270,19 @@ test('exec: attached output and exit code, stdin, TTY resize, detached, missing 
   b.io!.closeStdin();
   assert.equal(await b.exited, 0);
 
+  // conmon applies a resize asynchronously: ask the shell for its size until the new one shows
   const tid = xid();
-  const t = await drv.exec(c.id, { execId: tid, process: proc(['sh', '-c', 'read x; stty size'], true), attach: true, openStdin: true });
+  const t = await drv.exec(c.id, { execId: tid, process: proc(['sh'], true), attach: true, openStdin: true });
   const tio = collect(t.io!);
   await drv.resizeExec(c.id, tid, 33, 77);
-  t.io!.write(Buffer.from('go\r'));
+  for (let i = 0; i < 50 && !/33 77\r\n/.test(tio.out()); i++) {
+    t.io!.write(Buffer.from('stty size\r'));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.io!.write(Buffer.from('exit 0\r'));
   assert.equal(await t.exited, 0);
   await tio.closed;
-  assert.match(tio.out(), /33 77\r\n$/);
+  assert.match(tio.out(), /33 77\r\n/);
 
   const d = await drv.exec(c.id, { execId: xid(), process: proc(['sh', '-c', 'exit 5']), attach: false, openStdin: false });
   assert.equal(d.io, undefined);
