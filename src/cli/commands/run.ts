@@ -8,7 +8,7 @@ import { DetachWatcher, parseDetachKeys, stdcopy } from '../../lib/index.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { buildCreate, type RunOpts } from '../run-opts.ts';
 import type { Ctx, Opts } from '../main.ts';
-import { errText, str } from './common.ts';
+import { errText, notFound, str } from './common.ts';
 
 /** The reference with a tag when it has none (`nosuch` → `nosuch:latest`). */
 function tagged(image: string): string {
@@ -228,13 +228,7 @@ export async function start(ctx: Ctx, args: string[], o: Opts): Promise<void> {
   const client = ctx.client();
   if (o.attach === true || o.interactive === true) {
     if (args.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
-    let c: ContainerInspect;
-    try {
-      c = await client.containerInspect(args[0]!);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) throw new CliError(`Error: No such container: ${args[0]}`);
-      throw e;
-    }
+    const c = await inspectContainer(client, args[0]!);
     const tty = c.Config.Tty;
     const s: Streams = {
       stdin: o.interactive === true && c.Config.OpenStdin, stdout: o.attach === true, stderr: o.attach === true, tty, detachKeys: detachKeys(o.detachKeys),
@@ -283,13 +277,7 @@ export async function start(ctx: Ctx, args: string[], o: Opts): Promise<void> {
 /** `attach`: our stdio to a running container's (docker's cli/command/container/attach.go). */
 export async function attachCmd(ctx: Ctx, args: string[], o: Opts): Promise<void> {
   const client = ctx.client();
-  let c: ContainerInspect;
-  try {
-    c = await client.containerInspect(args[0]!);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) throw new CliError(`Error: No such container: ${args[0]}`);
-    throw e;
-  }
+  const c = await inspectContainer(client, args[0]!);
   if (!c.State.Running) throw new CliError('You cannot attach to a stopped container, start it first');
   if (c.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first');
   const tty = c.Config.Tty;
@@ -306,4 +294,9 @@ export async function attachCmd(ctx: Ctx, args: string[], o: Opts): Promise<void
   if (a.detached()) throw new CliError('read escape sequence');
   const r = await (await client.containerWait(c.Id, 'not-running'))();
   if (r.StatusCode !== 0) throw new ExitCode(r.StatusCode);
+}
+
+/** The container, or docker's `Error: No such container: x`. */
+function inspectContainer(client: Client, ref: string): Promise<ContainerInspect> {
+  return client.containerInspect(ref).catch((e: unknown) => { throw notFound(e, 'container', ref); });
 }
