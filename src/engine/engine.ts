@@ -1488,8 +1488,6 @@ class ContainerEngine implements Engine {
   async inspectExec(id: string): Promise<ExecState> { return this.#execs.inspect(id); }
   startExec(id: string, opts: { detach: boolean; consoleSize?: { height: number; width: number } }): Promise<AttachStreams | undefined> { return this.#execs.start(id, opts); }
   resizeExec(id: string, height: number, width: number): Promise<void> { return this.#execs.resize(id, height, width); }
-  /** Running exec IDs of a container, for inspect. */
-  execIds(containerId: string): string[] { return this.#execManager?.running(containerId) ?? []; }
 
   // ---- volumes
   #volumes: Volumes | undefined;

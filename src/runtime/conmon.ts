@@ -194,6 +194,14 @@ function killThroughPid(rt: RuntimeBinary, id: string, signal: string): boolean 
 }
 
 /**
+ * An exec's state goes with it, a moment after its exit (its last output and exit file are read by then):
+ * health checks exec every few seconds for the container's lifetime.
+ */
+function forgetExecDir(dir: string): void {
+  setTimeout(() => void rm(dir, { recursive: true, force: true }).catch(() => {}), 1000).unref();
+}
+
+/**
  * An exec without a TTY, run by `runc exec` as a child of berthd (no conmon: that spares a spawn and conmon's
  * attach handshake, about 20 ms of every `docker exec` and health probe). runc stays the process's parent and
  * exits with its status; its own log goes to a file, so the pipes carry only the process's output. Resolves
@@ -246,7 +254,7 @@ async function directExec(rt: RuntimeBinary, id: string, dir: string, o: ExecOpt
     closeStdin() { child.stdin?.end(); },
     close() { child.stdout?.destroy(); child.stderr?.destroy(); child.stdin?.destroy(); },
   } : undefined;
-  void exited.then(() => setTimeout(() => void rm(dir, { recursive: true, force: true }).catch(() => {}), 1000).unref());
+  void exited.then(() => forgetExecDir(dir));
   return { pid, exited, ...(io ? { io } : {}) };
 }
 
@@ -655,8 +663,7 @@ export function createConmonDriver(cfg: RuntimeConfig): RuntimeDriver {
             const n = Number.parseInt(text, 10);
             code = Number.isFinite(n) && n >= 0 ? n : 255;
           }
-          // an exec's state goes with it (health checks exec every few seconds for the container's lifetime)
-          setTimeout(() => void rm(dir, { recursive: true, force: true }).catch(() => {}), 1000).unref();
+          forgetExecDir(dir);
           return code;
         });
         return { pid: msg.data, exited, ...(io ? { io } : {}) };
