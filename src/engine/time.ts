@@ -5,9 +5,22 @@
 
 export type Nanos = bigint;
 
+let anchor = Date.now() - performance.now();
+
+/**
+ * The wall clock with microseconds. performance.now() gives the digits below the millisecond, but its
+ * monotonic clock drifts from the wall clock (NTP slews it), so the anchor is moved whenever the sum leaves
+ * the millisecond Date.now() is in: times compare rightly with Date.now() and with other hosts' clocks.
+ */
 export function nowNanos(): Nanos {
-  const ms = performance.timeOrigin + performance.now();
-  return BigInt(Math.round(ms * 1000)) * 1000n;
+  const p = performance.now();
+  const wall = Date.now();
+  let ms = anchor + p;
+  if (ms < wall || ms >= wall + 1) {
+    anchor = wall - p;
+    ms = wall;
+  }
+  return BigInt(Math.floor(ms * 1000)) * 1000n;
 }
 
 function pad(n: number, w = 2): string {
