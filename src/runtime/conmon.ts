@@ -280,8 +280,22 @@ async function attachSession(path: string, stdin: boolean): Promise<AttachSessio
   };
 }
 
-/** Resize through conmon's ctl fifo: `1 <rows> <cols>\n`. */
-async function writeCtl(dir: string, what: string, rows: number, cols: number): Promise<void> {
+const ctlQueue = new Map<string, Promise<void>>();
+
+/**
+ * Resize through conmon's ctl fifo: `1 <rows> <cols>\n`. Writes to one fifo are queued: the docker CLI sends
+ * h+1,w+1 then h,w on attach, and two open/write/close on the thread pool could land in either order.
+ */
+function writeCtl(dir: string, what: string, rows: number, cols: number): Promise<void> {
+  const prev = ctlQueue.get(dir) ?? Promise.resolve();
+  const next = prev.catch(() => {}).then(() => writeCtlNow(dir, what, rows, cols));
+  ctlQueue.set(dir, next);
+  const forget = () => { if (ctlQueue.get(dir) === next) ctlQueue.delete(dir); };
+  next.then(forget, forget);
+  return next;
+}
+
+async function writeCtlNow(dir: string, what: string, rows: number, cols: number): Promise<void> {
   let fh;
   try {
     fh = await open(join(dir, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
