@@ -53,6 +53,36 @@ function engineConfig(s: DaemonSettings): EngineOptions['config'] {
   };
 }
 
+/** daemon.json's network keys → the engine's NetworkConfig (same meanings as dockerd's). */
+function networkConfig(n: Record<string, unknown>): NonNullable<EngineOptions['network']> {
+  const str = (k: string) => (typeof n[k] === 'string' && n[k] !== '' ? n[k] as string : undefined);
+  const bool = (k: string) => (typeof n[k] === 'boolean' ? n[k] as boolean : undefined);
+  const out: NonNullable<EngineOptions['network']> = {};
+  const set = <K extends keyof typeof out>(k: K, v: (typeof out)[K] | undefined) => { if (v !== undefined) out[k] = v; };
+  set('bridge', str('bridge'));
+  set('bip', str('bip'));
+  set('fixedCidr', str('fixed-cidr'));
+  set('ip', str('ip'));
+  set('mtu', typeof n.mtu === 'number' && n.mtu > 0 ? n.mtu : undefined);
+  set('iptables', bool('iptables'));
+  set('ipForward', bool('ip-forward'));
+  set('ipMasq', bool('ip-masq'));
+  set('icc', bool('icc'));
+  set('userlandProxy', bool('userland-proxy'));
+  const pools = n['default-address-pools'];
+  if (Array.isArray(pools) && pools.length) {
+    out.defaultAddressPools = pools.map((p: unknown) => {
+      if (typeof p === 'string') {
+        const kv = Object.fromEntries(p.split(',').map((x) => x.split('=') as [string, string]));
+        return { base: kv.base ?? '', size: Number(kv.size) };
+      }
+      const o = p as { base?: string; size?: number };
+      return { base: o.base ?? '', size: Number(o.size) };
+    });
+  }
+  return out;
+}
+
 interface ApiServerLike {
   listen(address: string): Promise<unknown> | unknown;
   close(): Promise<unknown> | unknown;
@@ -217,7 +247,7 @@ async function main(argv: string[]): Promise<void> {
     const engineMod = await import('../engine/index.ts');
     const image = await imageMod.createImageService({ root: settings.dataRoot });
     const runtime = runtimeMod.createConmonDriver(runtimeConfig);
-    const e = await engineMod.createEngine({ root: settings.dataRoot, execRoot: settings.execRoot, image, runtime, config });
+    const e = await engineMod.createEngine({ root: settings.dataRoot, execRoot: settings.execRoot, image, runtime, config, network: networkConfig(settings.network) });
     const t1 = performance.now();
     await e.restore();
     log().debug({ ms: Math.round(performance.now() - t1) }, 'restore done');

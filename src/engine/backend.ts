@@ -161,6 +161,62 @@ export interface SystemInfo {
   components?: { name: string; version: string; commit: string }[];
 }
 
+/** One network as berth keeps it (Docker's NetworkResource without Containers, which are computed). */
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  /** RFC 3339 with nanoseconds. */
+  Created: string;
+  /** 'bridge' | 'host' | 'null' */
+  Driver: string;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+}
+
+/** A container's endpoint on a network, as GET /networks/{id} lists it under Containers. */
+export interface NetworkEndpointView {
+  Name: string;
+  EndpointID: string;
+  MacAddress: string;
+  /** `172.18.0.2/16` or '' */
+  IPv4Address: string;
+  IPv6Address: string;
+}
+
+export interface NetworkView {
+  network: NetworkRecord;
+  /** container id → endpoint; the route prints {} for none. */
+  containers: Record<string, NetworkEndpointView>;
+}
+
+/** POST /networks/create body (already decoded; field names as Docker's). */
+export interface NetworkCreateRequest {
+  Name: string;
+  CheckDuplicate?: boolean;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }[] | null } | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+/** The EndpointConfig of a connect (and of NetworkingConfig.EndpointsConfig at create). */
+export interface EndpointRequest {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
+  Links?: string[] | null;
+  Aliases?: string[] | null;
+  MacAddress?: string;
+  DriverOpts?: Record<string, string> | null;
+}
+
 export interface EngineBackend {
   // system
   info(): Promise<SystemInfo>;
@@ -244,4 +300,18 @@ export interface EngineBackend {
   removeVolume(name: string, force: boolean): Promise<void>;
   /** Removes every volume no container refers to (API 1.41); filters: label, label!. */
   pruneVolumes(filters: Record<string, string[]>): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+
+  // networks (cf. moby router/network)
+  /** Filters: driver, id, label, name (substring), scope, type (custom|builtin), dangling. Docker's order: as created, predefined first. */
+  listNetworks(filters: Record<string, string[]>): Promise<NetworkView[]>;
+  /** By full name, full ID or unique ID prefix. NotFoundError `network <ref> not found`. */
+  inspectNetwork(ref: string): Promise<NetworkView>;
+  /** Returns the new id and dockerd's Warning ('' when none). Errors in dockerd's words: 409 `network with name <n> already exists`, 403-like overlap, 404 unknown driver. */
+  createNetwork(req: NetworkCreateRequest): Promise<{ id: string; warning: string }>;
+  /** ForbiddenError for predefined networks, ConflictError `error while removing network: network <n> id <id> has active endpoints`. */
+  removeNetwork(ref: string): Promise<void>;
+  /** Removes user networks no container uses; filters: until, label, label!. Returns removed names. */
+  pruneNetworks(filters: Record<string, string[]>): Promise<string[]>;
+  connectNetwork(ref: string, container: string, endpoint: EndpointRequest): Promise<void>;
+  disconnectNetwork(ref: string, container: string, force: boolean): Promise<void>;
 }

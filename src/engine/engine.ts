@@ -17,6 +17,7 @@ import { buildExecProcess } from '../runtime/index.ts';
 import type {
   EngineBackend, CreateContainerRequest, ListContainersOptions, ContainerView, LogsOptions, LogEntry, AttachOptions,
   AttachStreams, EngineEvent, SystemInfo, ExecCreateRequest, ExecState, CommitRequest,
+  NetworkView, NetworkCreateRequest, EndpointRequest,
 } from './backend.ts';
 import { ExecManager } from './exec.ts';
 import { nextBackoff, restartOnBoot, shouldRestart, type RestartState } from './restart.ts';
@@ -28,7 +29,9 @@ import { VolumeStore, type Volume, type CreateVolumeOptions } from '../volume/in
 import { statusOf, ZERO_TIME } from './model.ts';
 import { EventBus } from './events.ts';
 import { completeHostConfig, defaultHostConfig, mergeImageConfig, pathAndArgs, validateName, initialNetworkSettings, replaceOrAppendEnv, DEFAULT_PATH_ENV } from './create.ts';
-import { hostsText, resolvConfText, readHostSources } from './hostfiles.ts';
+import { readHostSources } from './hostfiles.ts';
+import { Networks, type NetworkConfig, type Attachment } from './networks.ts';
+import { hostsFile, resolvConf, linkEnv, type LinkEntry } from '../network/index.ts';
 import { containerStats, updateContainer, hostSupport, type StatsHost, type StatsJSON } from './stats.ts';
 import { specResources } from './resources.ts';
 import { LogConverter, readJsonLog, jsonLogFiles, lastJsonLogTime, type JsonLogEntry } from './logs.ts';
@@ -74,6 +77,8 @@ export interface EngineOptions {
   config: EngineConfig;
   /** The local volume store (default: `<root>/volumes`). */
   volumeStore?: VolumeStore;
+  /** Networking (bridges, netns, iptables): off when absent (unit tests), containers then get an empty netns. */
+  network?: NetworkConfig;
 }
 
 export type Engine = EngineBackend & { restore(): Promise<void>; shutdown(): Promise<void> };
@@ -392,6 +397,12 @@ class ContainerEngine implements Engine {
       HostConfig: hc,
       Berth: { ConmonPid: 0, Runtime: hc.Runtime, LogOffset: 0, BootId: '' },
     };
+    c.NetworkSettings.Networks = Networks.endpointsAtCreate(hc.NetworkMode, req.networkingConfig?.EndpointsConfig, c.NetworkSettings.Networks);
+    Networks.checkCreate(hc.NetworkMode || 'default', {
+      hostname: !!req.config.Hostname, links: !!hc.Links?.length, dns: !!(hc.Dns.length || hc.DnsSearch.length || hc.DnsOptions.length),
+      extraHosts: !!hc.ExtraHosts?.length, ports: Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts,
+      exposed: Object.keys(req.config.ExposedPorts ?? {}).length > 0, mac: !!req.config.MacAddress,
+    }, c.NetworkSettings.Networks);
     c.NoNewPrivileges = (hc.SecurityOpt ?? []).some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s));
     await this.#vols.register(c);
     const e = this.#newEntry(c);
@@ -491,25 +502,11 @@ class ContainerEngine implements Engine {
     });
   }
 
-  #netns(hc: HostConfig): string | 'host' | undefined {
-    const mode = hc.NetworkMode || 'default';
-    if (mode === 'host') return 'host';
-    if (mode === 'default' || mode === 'bridge' || mode === 'none') return undefined;
-    if (mode.startsWith('container:')) {
-      const ref = mode.slice('container:'.length);
-      const other = this.#resolve(ref);
-      if (!other.c.State.Running) throw new ConflictError(`cannot join network of a non running container: ${other.c.ID}`);
-      return `/proc/${other.c.State.Pid}/ns/net`;
-    }
-    throw new NotFoundError(`network ${mode} not found`);
-  }
-
   async #start(e: Entry): Promise<void> {
     const c = e.c;
     const id = c.ID;
     const hc = c.HostConfig;
     c.State.Error = '';
-    const netns = this.#netns(hc);
     const t0 = performance.now();
     const phases: Record<string, number> = {};
     const mark = (k: string) => { phases[k] = Math.round((performance.now() - t0) * 10) / 10; };
@@ -526,35 +523,35 @@ class ContainerEngine implements Engine {
     };
     e.run = run;
     let created = false;
+    let attached = false;
     try {
       const hostsPath = join(e.dir, 'hosts');
       const resolvPath = join(e.dir, 'resolv.conf');
       const hostnamePath = join(e.dir, 'hostname');
-      const files = {
-        hostname: c.Config.Hostname, domainname: c.Config.Domainname, networkMode: hc.NetworkMode,
-        extraHosts: hc.ExtraHosts ?? [], dns: hc.Dns.length ? hc.Dns : this.#cfg.dns ?? [],
-        dnsSearch: hc.DnsSearch.length ? hc.DnsSearch : this.#cfg.dnsSearch ?? [], dnsOptions: hc.DnsOptions.length ? hc.DnsOptions : this.#cfg.dnsOptions ?? [],
-      };
+      const links = this.#links(c);
       // everything that does not need the rootfs runs alongside the overlay mount
       const early = e.mounting;
       e.mounting = undefined;
-      const [rootfs, buildSpec, bootId] = await Promise.all([
+      const [rootfs, buildSpec, bootId, att] = await Promise.all([
         early ? early.then((r) => r ?? this.#image.mountRwLayer(id)) : this.#image.mountRwLayer(id),
         this.#specBuilder(),
         this.#bootIdNow(),
-        readHostSources().then((src) => Promise.all([
-          writeFile(hostnamePath, `${c.Config.Hostname}\n`),
-          writeFile(hostsPath, hostsText(files, src.hosts)),
-          writeFile(resolvPath, resolvConfText(files, src.resolv)),
-        ])),
+        this.#attachNet(c).then(async (att) => {
+          attached = true;
+          const [hosts, resolv] = await this.#etcFiles(c, att, links);
+          await Promise.all([writeFile(hostnamePath, `${c.Config.Hostname}\n`), writeFile(hostsPath, hosts), writeFile(resolvPath, resolv)]);
+          return att;
+        }),
         rm(join(e.dir, STAGING_DIR), { recursive: true, force: true }).then(() => mkdir(join(e.dir, STAGING_DIR), { mode: 0o700 })),
       ]);
+      const netns = att.netns;
       mark('mounted');
       await this.#ensureWorkdir(rootfs, c.Config.WorkingDir);
       const bind = (destination: string, source: string) => ({ destination, source, type: 'bind' as const, options: ['rbind', 'rprivate'] });
       const mounts: SpecOptions['mounts'] = [bind('/etc/resolv.conf', resolvPath), bind('/etc/hostname', hostnamePath), bind('/etc/hosts', hostsPath)];
       mounts.push(...await this.#vols.mount(c, rootfs));
-      const env = replaceOrAppendEnv([DEFAULT_PATH_ENV, `HOSTNAME=${c.Config.Hostname}`, ...(c.Config.Tty ? ['TERM=xterm'] : [])], c.Config.Env ?? []);
+      const linkVars = links.flatMap((l) => linkEnv({ parent: c.Name.slice(1), alias: l.alias, childIp: l.ip, ports: Object.keys(l.child.Config.ExposedPorts ?? {}), childEnv: l.child.Config.Env ?? [] }));
+      const env = replaceOrAppendEnv([DEFAULT_PATH_ENV, `HOSTNAME=${c.Config.Hostname}`, ...(c.Config.Tty ? ['TERM=xterm'] : []), ...linkVars], c.Config.Env ?? []);
       const specOpts: SpecOptions = {
         id, rootfs, readonlyRootfs: hc.ReadonlyRootfs, args: [c.Path, ...c.Args], env, cwd: c.Config.WorkingDir || '/',
         user: c.Config.User, groupAdd: hc.GroupAdd ?? [], hostname: c.Config.Hostname, domainname: c.Config.Domainname,
@@ -622,6 +619,7 @@ class ContainerEngine implements Engine {
         this.#image.unmountRwLayer(id).catch(() => {}),
         this.#vols.unmount(c),
       ]);
+      if (attached) await this.#nets?.detach(c).catch((err2: unknown) => log().warn({ err: err2, id }, 'network teardown after a failed start'));
       e.runtimeHeld = false;
       await this.#persist(e).catch(() => {});
       throw err;
@@ -763,6 +761,7 @@ class ContainerEngine implements Engine {
     e.health?.stop();
     e.health = undefined;
     if (exit.oomKilled) this.#event(c, 'oom');
+    await this.#nets?.detach(c).catch((err: unknown) => log().warn({ err, id }, 'network teardown failed'));
     this.#event(c, 'die', { exitCode: String(exit.exitCode) });
     for (const w of e.exitWaiters) w(exit.exitCode);
     e.exitWaiters.clear();
@@ -1367,6 +1366,7 @@ class ContainerEngine implements Engine {
       this.#names.set(c.Name, c.ID);
     }
     this.#vols.adoptRunning();
+    await this.#nets?.init();
     await Promise.all([...this.#byId.values()].map((e) => this.#restoreOne(e, bootId).catch((err: unknown) => log().error({ err, id: e.c.ID }, 'restore failed'))));
     this.#armExits();
     // restart policies at boot: `always` comes back whatever stopped it, the others as their policy says
@@ -1441,6 +1441,7 @@ class ContainerEngine implements Engine {
       await this.#persist(e).catch(() => {});
       for (const a of [...run.attaches, ...e.pendingAttaches]) a.close();
     }));
+    await this.#nets?.close();
   }
 
   // ---- commit
@@ -1505,6 +1506,96 @@ class ContainerEngine implements Engine {
   createVolume(opts: CreateVolumeOptions): Promise<Volume> { return this.#vols.create(opts); }
   removeVolume(name: string, force: boolean): Promise<void> { return this.#vols.remove(name, force); }
   pruneVolumes(filters: Record<string, string[]>): Promise<VolumePruneReport> { return this.#vols.prune(filters); }
+
+  // ---- networks: networks.ts
+  #networks: Networks | undefined;
+  get #nets(): Networks | undefined {
+    const cfg = this.#o.network;
+    if (!cfg) return undefined;
+    return this.#networks ??= new Networks({
+      root: this.#o.root, execRoot: this.#o.execRoot, config: cfg,
+      containers: () => [...this.#byId.values()].map((e) => e.c),
+      resolve: (ref) => this.#resolve(ref).c,
+      running: (c) => c.State.Running || this.#byId.get(c.ID)?.run !== undefined,
+      persist: async (c) => { const e = this.#byId.get(c.ID); if (e) await this.#persist(e); },
+      emit: (action, id, attributes) => { this.#bus.emit('network', action, id, attributes); },
+      hostResolv: async () => (await readHostSources()).resolv,
+    });
+  }
+
+  get #netsOn(): Networks {
+    const n = this.#nets;
+    if (!n) throw new NotImplementedError('networking is off in this engine');
+    return n;
+  }
+
+  async #attachNet(c: Container): Promise<Attachment> {
+    const n = this.#nets;
+    if (n) return n.attach(c);
+    // networking off (unit tests): the modes that need no bridge
+    const mode = c.HostConfig.NetworkMode || 'default';
+    if (mode === 'host') return { netns: 'host', kind: 'host' };
+    if (mode.startsWith('container:')) {
+      const peer = this.#resolve(mode.slice('container:'.length)).c;
+      if (!peer.State.Running) throw new ConflictError(`cannot join network of a non running container: ${peer.ID}`);
+      return { netns: `/proc/${peer.State.Pid}/ns/net`, kind: 'container', peer };
+    }
+    if (mode !== 'default' && mode !== 'bridge' && mode !== 'none') throw new NotFoundError(`network ${mode} not found`);
+    return { netns: undefined, kind: mode === 'none' ? 'none' : 'bridge' };
+  }
+
+  /** --link targets: running containers, with their address on the default bridge. */
+  #links(c: Container): (LinkEntry & { child: Container })[] {
+    const out: (LinkEntry & { child: Container })[] = [];
+    for (const l of c.HostConfig.Links ?? []) {
+      const [rawName, rawAlias] = l.split(':');
+      const name = rawName!.replace(/^\//, '');
+      const alias = (rawAlias ?? name).split('/').pop()!;
+      let child: Container;
+      try { child = this.#resolve(name).c; } catch { throw new NotFoundError(`could not get container for ${name}`); }
+      if (!child.State.Running) throw new InvalidArgumentError(`Cannot link to a non running container: /${child.Name.slice(1)} AS /${c.Name.slice(1)}/${alias}`);
+      const ip = child.NetworkSettings.Networks.bridge?.IPAddress ?? '';
+      out.push({ alias, name: child.Name.slice(1), hostname: child.Config.Hostname, ip, child });
+    }
+    return out;
+  }
+
+  /** /etc/hosts and /etc/resolv.conf as Docker writes them for the container's network. */
+  async #etcFiles(c: Container, att: Attachment, links: LinkEntry[]): Promise<[string, string]> {
+    const hc = c.HostConfig;
+    if (att.kind === 'container' && att.peer) {
+      const read = (p: string) => (p ? readFile(p, 'utf8').catch(() => '') : Promise.resolve(''));
+      const [h, r] = await Promise.all([read(att.peer.HostsPath), read(att.peer.ResolvConfPath)]);
+      if (h || r) return [h, r];
+    }
+    const src = await readHostSources();
+    const kind = att.kind === 'container' ? 'bridge' : att.kind;
+    const hosts = hostsFile({
+      kind, hostname: c.Config.Hostname, domainname: c.Config.Domainname, ...(att.ip ? { ip: att.ip } : {}),
+      extraHosts: hc.ExtraHosts ?? [], ...(att.hostGateway ? { hostGatewayIP: att.hostGateway } : {}), links: kind === 'bridge' ? links : [],
+    }, src.hosts ?? '');
+    const { text } = resolvConf({
+      kind, dns: hc.Dns.length ? hc.Dns : this.#cfg.dns ?? [], dnsSearch: hc.DnsSearch.length ? hc.DnsSearch : this.#cfg.dnsSearch ?? [],
+      dnsOptions: hc.DnsOptions.length ? hc.DnsOptions : this.#cfg.dnsOptions ?? [], ...(att.dns ? { embeddedDns: att.dns } : {}),
+    }, src.resolv);
+    return [hosts, text];
+  }
+
+  async listNetworks(filters: Record<string, string[]>): Promise<NetworkView[]> { return this.#netsOn.list(filters); }
+  async inspectNetwork(ref: string): Promise<NetworkView> { return this.#netsOn.inspect(ref); }
+  createNetwork(req: NetworkCreateRequest): Promise<{ id: string; warning: string }> { return this.#netsOn.create(req); }
+  removeNetwork(ref: string): Promise<void> { return this.#netsOn.remove(ref); }
+  pruneNetworks(filters: Record<string, string[]>): Promise<string[]> { return this.#netsOn.prune(filters); }
+  async connectNetwork(ref: string, container: string, endpoint: EndpointRequest): Promise<void> {
+    const nets = this.#netsOn;
+    const e = this.#resolve(container);
+    await this.#lock(e, () => nets.connect(ref, e.c, endpoint));
+  }
+  async disconnectNetwork(ref: string, container: string, force: boolean): Promise<void> {
+    const nets = this.#netsOn;
+    const e = this.#resolve(container);
+    await this.#lock(e, () => nets.disconnect(ref, e.c, force));
+  }
 
   // ---- stats and update
   #statsHost: StatsHost | undefined;

@@ -79,6 +79,8 @@ export interface ResolvInput {
   dnsSearch?: string[];
   /** --dns-option (else daemon.json dns-opts). */
   dnsOptions?: string[];
+  /** The embedded DNS address of user networks (Docker's 127.0.0.11; berth's is the network's gateway). */
+  embeddedDns?: string;
 }
 
 function lines(text: string): string[] {
@@ -171,7 +173,7 @@ export function resolvConf(i: ResolvInput, hostResolv: string): { text: string; 
   const options = getOptions(text);
   const ndots = options.some((o) => o.includes('ndots') && /^ndots:\d+$/.test(o));
   return {
-    text: buildResolv([EMBEDDED_DNS, ...getNameservers(text, 6)], getSearchDomains(text), ndots ? options : [...options, 'ndots:0']),
+    text: buildResolv([i.embeddedDns ?? EMBEDDED_DNS, ...getNameservers(text, 6)], getSearchDomains(text), ndots ? options : [...options, 'ndots:0']),
     upstream,
   };
 }

@@ -23,5 +23,12 @@ export {
   type NetKind, type LinkEntry, type HostsInput, type ResolvInput,
 } from './etcfiles.ts';
 
+export {
+  createSandbox, deleteSandbox, addLink, removeLink, sandboxAlive, ensureBridge, deleteBridge, bridgeAddress, routedPrefixes, setSysctl,
+  applyRules, removeRules, type SandboxLink,
+} from './driver.ts';
+
 /** `br-` + the first 12 hex digits of the network id: a user network's bridge name. */
 export function bridgeName(networkId: string): string { return `br-${networkId.slice(0, 12)}`; }
+export { DnsServer, type DnsRecords, type DnsServerOptions } from './dns.ts';
+export { startProxy, portFree, type ProxySpec, type ProxyOptions, type Proxy } from './proxy.ts';
