@@ -524,17 +524,6 @@ test('events: since replay and filters', async () => {
   assert.deepEqual(none, []);
 });
 
-test('hosts and resolv.conf texts', async () => {
-  const { hostsText, resolvConfText } = await import('./hostfiles.ts');
-  const base = { hostname: 'custom-host', domainname: 'example.org', networkMode: 'default', extraHosts: ['myhost:10.1.2.3'], dns: [], dnsSearch: [], dnsOptions: [] };
-  assert.equal(hostsText(base), '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n10.1.2.3\tmyhost\n');
-  assert.equal(hostsText({ ...base, ip: '172.17.0.5' }).split('\n').at(-2), '172.17.0.5\tcustom-host.example.org custom-host');
-  const host = 'nameserver 10.77.0.2\nsearch example.lan\n';
-  assert.equal(resolvConfText(base, host), host);
-  assert.equal(resolvConfText({ ...base, dns: ['9.9.9.9'], dnsSearch: ['corp.example'], dnsOptions: ['ndots:2'] }, host), 'search corp.example\nnameserver 9.9.9.9\noptions ndots:2\n');
-  assert.equal(resolvConfText(base, 'nameserver 127.0.0.1\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
-});
-
 test('restart: stop then start, events as dockerd, and a --rm container survives it', async () => {
   const { engine, events } = await harness();
   const { id } = await engine.createContainer({ config: { Image: 'busybox:1.35', Cmd: ['sleep', '1000'] }, hostConfig: { AutoRemove: true } });

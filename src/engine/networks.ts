@@ -482,6 +482,7 @@ export class Networks {
       await this.detach(c);
       throw err;
     }
+    for (const { n } of joins) this.#h.emit('connect', n.rec.Id, { container: c.ID, name: n.rec.Name, type: n.rec.Driver });
     const first = joins[0]!;
     const user = first.n.rec.Name !== 'bridge';
     return { netns: path, kind: user ? 'user' : 'bridge', ip: first.ep.IPAddress, ...(user ? { dns: first.n.gateway! } : {}), ...base };
@@ -595,7 +596,13 @@ export class Networks {
     await this.#stopProxies(c);
     const path = ns.SandboxKey;
     if (path && path.startsWith(join(this.#h.execRoot, 'netns'))) await deleteSandbox(path).catch((err: unknown) => log().warn({ err, id: c.ID }, 'cannot remove a network namespace'));
-    for (const ep of Object.values(ns.Networks ?? {})) clearEndpoint(ep);
+    for (const [key, ep] of Object.entries(ns.Networks ?? {})) {
+      if (ep.EndpointID) {
+        const n = this.#byKey(key, ep);
+        if (n) this.#h.emit('disconnect', n.rec.Id, { container: c.ID, name: n.rec.Name, type: n.rec.Driver });
+      }
+      clearEndpoint(ep);
+    }
     ns.Ports = {};
     ns.SandboxKey = '';
     ns.SandboxID = '';
