@@ -96,6 +96,8 @@ export class Networks {
   #ports = new PortAllocator();
   #rulesQueue: Promise<void> = Promise.resolve();
   #rulesDirty = false;
+  /** Networks being removed: their rules are still berth's to delete. */
+  readonly #gone = new Set<Net>();
 
   constructor(h: NetworksHost) { this.#h = h; }
 
@@ -160,6 +162,7 @@ export class Networks {
     const sub = parseCidr(gwCidr);
     const mtu = cfg.mtu ?? 1500;
     await ensureBridge(name, gwCidr, mtu);
+    if (cfg.userlandProxy === false) await setSysctl(`net.ipv4.conf.${name}.route_localnet`, '1');
     const ipam: NetworkRecord['IPAM']['Config'][number] = { Subnet: formatCidr(sub) };
     if (cfg.fixedCidr) ipam.IPRange = formatCidr(parseCidr(cfg.fixedCidr));
     if (cfg.bip) ipam.Gateway = gwCidr.split('/')[0]!;
@@ -192,6 +195,8 @@ export class Networks {
 
   async #bridgeUp(n: Net): Promise<void> {
     await ensureBridge(n.bridge, `${n.gateway}/${n.prefix}`, n.mtu);
+    // without the proxy, the host's own connections to 127.0.0.1:<port> are DNATed onto the bridge (hairpin)
+    if (this.#h.config.userlandProxy === false) await setSysctl(`net.ipv4.conf.${n.bridge}.route_localnet`, '1');
   }
 
   async #save(rec: NetworkRecord): Promise<NetworkRecord> {
@@ -360,11 +365,20 @@ export class Networks {
     await this.#drop(n);
   }
 
+  /**
+   * Rules first, with the network's bridge still counted as berth's so that its rules go; the file last: a crash
+   * in between leaves the network, whose rules the next start applies again.
+   */
   async #drop(n: Net): Promise<void> {
-    await this.#unsave(n.rec.Id);
     this.#nets.delete(n.rec.Id);
+    this.#gone.add(n);
+    try {
+      await this.#rules();
+    } finally {
+      this.#gone.delete(n);
+    }
+    await this.#unsave(n.rec.Id);
     await n.dns?.close();
-    await this.#rules();
     await deleteBridge(n.bridge);
     this.#h.emit('destroy', n.rec.Id, { name: n.rec.Name, type: 'bridge' });
   }
@@ -715,7 +729,7 @@ export class Networks {
   // ───────────── firewall ─────────────
 
   #ownership(): { bridges: string[]; subnets: string[] } {
-    const bridged = [...this.#nets.values()].filter((n) => n.bridge);
+    const bridged = [...this.#nets.values(), ...this.#gone].filter((n) => n.bridge);
     return { bridges: bridged.map((n) => n.bridge), subnets: bridged.map((n) => n.subnet!) };
   }
 

@@ -38,10 +38,14 @@ function peerHost(d: Daemon, tag: string, a: string, b: string): { ns: string; r
 describe('networking', { skip: integrationSkip() }, () => {
   let d: Daemon;
   let peer: ReturnType<typeof peerHost> | undefined;
+  /** berth's rules in a fresh daemon: the base chains and the default bridge's rules. */
+  let base: string[] = [];
+  const berthRules = (save: string) => save.split('\n').filter((l) => /^[-:]/.test(l) && /BERTH|berth0|br-/.test(l)).map((l) => l.replace(/\[\d+:\d+\]$/, ''));
   before(async () => {
     d = await startDaemon();
     await d.load('busybox', 'nginx');
     peer = peerHost(d, d.netns.slice(-4), '10.99.0.1', '10.99.0.2');
+    base = berthRules((await d.inNetns('iptables-save', [])).stdout);
   });
   after(async () => { peer?.remove(); await d?.cleanup(); });
 
@@ -168,10 +172,10 @@ describe('networking', { skip: integrationSkip() }, () => {
     const rules = (await iptables()).split('\n').filter((l) => l.startsWith('-A'));
     assert.deepEqual(rules.filter((l, i) => rules.indexOf(l) !== i), [], 'duplicated rules');
     await ok(['rm', '-f', 'web']);
-    const left = (await iptables()).split('\n').filter((l) => l.startsWith('-A') && /BERTH|berth0|172\.17\./.test(l));
-    assert.ok(!left.some((l) => /DNAT|172\.17\.0\.2/.test(l)), `stale rules: ${left.join('\n')}`);
+    assert.ok(base.includes('-A BERTH-ISOLATION-STAGE-1 -i berth0 ! -o berth0 -j BERTH-ISOLATION-STAGE-2'), base.join('\n'));
+    assert.deepEqual(berthRules(await iptables()), base, 'after removing every container and network: the rules of a fresh daemon');
     const links = (await d.inNetns('ip', ['-o', 'link'])).stdout;
-    assert.doesNotMatch(links, /veth/);
+    assert.doesNotMatch(links, /veth|br-/);
   });
 });
 
