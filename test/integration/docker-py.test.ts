@@ -1,4 +1,4 @@
-/** docker-py 5 (python3-docker) drives the daemon: ping, version, run; exec, volumes, stats, update, commit, archives, logs. */
+/** docker-py 5 (python3-docker) drives the daemon: ping, version, run; exec, volumes, stats, update, commit, archives, logs; networks. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, integrationSkip, type Daemon } from '../helpers/daemon.ts';
@@ -85,5 +85,44 @@ print(json.dumps(out))
     assert.deepEqual(out.commit, [['pyimg:v1'], 'from py']);
     assert.equal(out.logs, 'a\nb\n');
     assert.deepEqual(out.restart, { Name: 'on-failure', MaximumRetryCount: 2 });
+  });
+
+  it('networks: create with IPAM, run on it with an alias, resolve, ports, connect/disconnect, list, remove', async () => {
+    const script = `
+import docker, json, sys
+c = docker.DockerClient(base_url=sys.argv[1])
+out = {}
+ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="10.33.0.0/24", gateway="10.33.0.1")])
+n = c.networks.create("pynet", driver="bridge", ipam=ipam, labels={"team": "py"})
+out["net"] = [n.name, n.attrs["IPAM"]["Config"], n.attrs["Labels"]]
+srv = c.containers.run("busybox:1.35", ["sleep", "1000"], detach=True, name="pysrv", network="pynet", ports={"80/tcp": 8088})
+srv.reload()
+out["ip"] = srv.attrs["NetworkSettings"]["Networks"]["pynet"]["IPAddress"]
+out["ports"] = srv.attrs["NetworkSettings"]["Ports"]
+out["lookup"] = c.containers.run("busybox:1.35", ["nslookup", "pysrv"], network="pynet", remove=True).decode().count("10.33.0.2")
+n.reload()
+out["members"] = [x.name for x in n.containers]
+other = c.containers.run("busybox:1.35", ["sleep", "1000"], detach=True, name="pyother")
+n.connect(other, aliases=["extra"])
+other.reload()
+out["connected"] = sorted(other.attrs["NetworkSettings"]["Networks"].keys())
+n.disconnect(other)
+out["listed"] = [x.name for x in c.networks.list(names=["pynet"])]
+for x in (srv, other): x.remove(force=True)
+n.remove()
+out["gone"] = [x.name for x in c.networks.list(names=["pynet"])]
+print(json.dumps(out))
+`;
+    const r = await d.exec('python3', ['-c', script, d.host]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.deepEqual(out.net, ['pynet', [{ Subnet: '10.33.0.0/24', Gateway: '10.33.0.1' }], { team: 'py' }]);
+    assert.equal(out.ip, '10.33.0.2');
+    assert.deepEqual(out.ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8088' }] });
+    assert.equal(out.lookup, 1);
+    assert.deepEqual(out.members, ['pysrv']);
+    assert.deepEqual(out.connected, ['bridge', 'pynet']);
+    assert.deepEqual(out.listed, ['pynet']);
+    assert.deepEqual(out.gone, []);
   });
 });
