@@ -6,23 +6,34 @@
  *
  *   BENCH_ENGINES=docker   only Docker (to check the harness); BENCH_ONLY=run,exec,start  only some rows;
  *   BENCH_RUNS=10          hyperfine runs per command.
+ *
+ * Rows: idle, run, exec, detached, start, loadsave, cli (engine core, issues 3-4) and, for networking (issue 5),
+ * netrun (`run --rm` on the default bridge), publish (`run -d -p 8080:80 nginx` until the first HTTP 200) and dns
+ * (20 containers on one user network resolving each other); `BENCH_ONLY=net` is the three of them. The engine-core
+ * rows compare berthd with a dockerd started with `--bridge none --iptables=false` (the harness's default); the
+ * networking rows with a second dockerd with Docker's default networking (docker0, iptables, ip-masq,
+ * docker-proxy), started only for them and after the others (a second dockerd would share pages with the first
+ * and flatter its PSS). berthd runs with its default config (networking on) for all rows.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, existsSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { startDaemon, pidsMentioning, DOCKER20, BERTH, REPO, type Daemon, type EngineKind } from '../test/helpers/daemon.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
-const ONLY = process.env.BENCH_ONLY?.split(',');
+const NET_ROWS = ['netrun', 'publish', 'dns'];
+const ONLY = process.env.BENCH_ONLY?.split(',').flatMap((r) => (r === 'net' ? NET_ROWS : [r]));
 const ENGINES = (process.env.BENCH_ENGINES?.split(',') ?? ['docker', 'berth']) as EngineKind[];
 const CACHE = resolve(REPO, 'bench', '.cache');
 const want = (row: string): boolean => !ONLY || ONLY.includes(row);
 
 interface Stat { median: number; min: number; max: number; unit: string }
-type Row = { metric: string; target: string; better: 'lower' | 'higher'; targetRatio: number; values: Partial<Record<EngineKind, Stat>>; note?: string };
+/** targetRatio undefined: reported without a target. */
+type Row = { metric: string; target: string; better: 'lower' | 'higher'; targetRatio?: number; values: Partial<Record<EngineKind, Stat>>; note?: string };
 const rows: Row[] = [];
-const phases: string[] = [];
+/** berthd's per-phase breakdowns, one section per measured command. */
+const phases: { title: string; lines: string[] }[] = [];
 
 function stat(xs: number[], unit: string): Stat {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,8 +41,9 @@ function stat(xs: number[], unit: string): Stat {
   return { median: mid, min: s[0]!, max: s.at(-1)!, unit };
 }
 
-function row(metric: string, target: string, better: Row['better'], targetRatio: number): Row {
-  const r: Row = { metric, target, better, targetRatio, values: {} };
+function row(metric: string, target: string, better: Row['better'], targetRatio?: number): Row {
+  const r: Row = { metric, target, better, values: {} };
+  if (targetRatio !== undefined) r.targetRatio = targetRatio;
   rows.push(r);
   return r;
 }
@@ -176,7 +188,7 @@ async function benchRun(ds: Daemons): Promise<void> {
   for (const d of Object.values(ds)) for (let i = 0; i < 2; i++) timed(envOf(d), DOCKER20, args); // warm-up
   const r = await interleaved(ds, RUNS, async (_k, d) => timed(envOf(d), DOCKER20, args));
   for (const [kind, xs] of Object.entries(r) as [EngineKind, number[]][]) set('`run --rm --network none busybox true`', kind, stat(xs, 'ms'));
-  if (ds.berth) phases.push(...await phaseBreakdown(ds.berth));
+  if (ds.berth) phases.push({ title: '`run --rm --network none`', lines: await phaseBreakdown(ds.berth, async (d) => { await cli(d, args); }) });
 }
 
 /** Issue 4's rows: `exec ctr1 true` and `stats --no-stream ctr1` against a running container. */
@@ -263,14 +275,17 @@ async function benchLoadSave(ds: Daemons): Promise<void> {
   }
 }
 
-/** berthd logs `phases` (ms per phase) at debug level for a run; switch debug on by SIGHUP, run 5 more, summarise. */
-async function phaseBreakdown(d: Daemon): Promise<string[]> {
+/**
+ * berthd logs `phases` (ms since the step began, per phase) at debug level; switch debug on by SIGHUP, run
+ * `once` 5 more times, summarise the medians per log message and phase.
+ */
+async function phaseBreakdown(d: Daemon, once: (d: Daemon) => Promise<void>): Promise<string[]> {
   const cfg = readFileSync(d.configFile, 'utf8');
   writeFileSync(d.configFile, JSON.stringify({ ...JSON.parse(cfg || '{}'), debug: true }));
   d.signal('SIGHUP');
   await new Promise((r) => setTimeout(r, 300));
   const from = d.stderr().length;
-  for (let i = 0; i < 5; i++) await cli(d, ['run', '--rm', '--network', 'none', 'busybox:1.35', 'true']);
+  for (let i = 0; i < 5; i++) await once(d);
   writeFileSync(d.configFile, cfg);
   d.signal('SIGHUP');
   const acc = new Map<string, number[]>();
@@ -297,6 +312,155 @@ async function cliRoundTrip(d: Daemon): Promise<void> {
   }
 }
 
+// ───────────── networking rows (issue 5) ─────────────
+
+/** dockerd flags after the harness's `--bridge none --iptables=false --ip-masq=false`: the last one wins. */
+const DOCKER_NET_ARGS = ['--bridge=', '--iptables=true', '--ip-masq=true', '--userland-proxy=true'];
+const NET = {
+  run: '`run --rm busybox true`, default bridge',
+  publish: '`run -d -p 8080:80 nginx` until the first HTTP 200 on 127.0.0.1:8080',
+  publishRun: '… of which `run -d` until it returns',
+  dnsStart: '20 × `run -d --network benchnet busybox sleep 1000`, one after another (total)',
+  dnsResolve: '20 containers on benchnet each resolving all 20 names (400 `nslookup`, sum of in-container times)',
+  dnsExec: '… the same with its 20 `docker exec` round trips',
+} as const;
+
+async function benchNetRun(ds: Daemons): Promise<void> {
+  note('run --rm on the default bridge (interleaved)');
+  const args = ['run', '--rm', 'busybox:1.35', 'true'];
+  for (const d of Object.values(ds)) for (let i = 0; i < 2; i++) timed(envOf(d), DOCKER20, args); // warm-up
+  const r = await interleaved(ds, RUNS, async (_k, d) => timed(envOf(d), DOCKER20, args));
+  for (const [kind, xs] of Object.entries(r) as [EngineKind, number[]][]) set(NET.run, kind, stat(xs, 'ms'));
+  if (ds.berth) phases.push({ title: '`run --rm`, default bridge', lines: await phaseBreakdown(ds.berth, async (d) => { await cli(d, args); }) });
+}
+
+/**
+ * A Node process inside the daemon's netns that answers `get` once GET http://127.0.0.1:8080/ gave a 200
+ * (a new connection per try, 2 ms between failed tries) and `free` once a connect to the port is refused.
+ * Started once, so its own start-up is not measured.
+ */
+const POLLER = `
+const http = require('node:http'), net = require('node:net');
+const PORT = 8080, sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const get = () => new Promise((res) => {
+  const q = http.get({ host: '127.0.0.1', port: PORT, path: '/', agent: false }, (s) => { s.resume(); s.on('end', () => res(s.statusCode)); });
+  q.on('error', () => res(0));
+});
+const refused = () => new Promise((res) => {
+  const s = net.connect(PORT, '127.0.0.1');
+  s.on('connect', () => { s.destroy(); res(false); });
+  s.on('error', () => res(true));
+});
+require('node:readline').createInterface({ input: process.stdin }).on('line', async (cmd) => {
+  let n = 0;
+  if (cmd === 'get') while ((await get()) !== 200) { n++; await sleep(2); }
+  if (cmd === 'free') while (!(await refused())) { n++; await sleep(10); }
+  process.stdout.write(cmd + ' ' + n + '\\n');
+});
+`;
+
+interface Poller { ask(cmd: 'get' | 'free'): Promise<number>; close(): void }
+
+function poller(d: Daemon): Poller {
+  const c = spawn('nsenter', [`--net=/run/netns/${d.netns}`, process.execPath, '-e', POLLER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting: ((n: number) => void)[] = [];
+  let buf = '';
+  c.stdout.setEncoding('utf8').on('data', (s: string) => {
+    buf += s;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      waiting.shift()?.(Number(buf.slice(0, i).split(' ')[1]));
+      buf = buf.slice(i + 1);
+    }
+  });
+  return {
+    ask: (cmd) => new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`poller: no answer to ${cmd} within 60 s`)), 60_000);
+      waiting.push((n) => { clearTimeout(t); res(n); });
+      c.stdin.write(`${cmd}\n`);
+    }),
+    close: () => { c.stdin.end(); c.kill(); },
+  };
+}
+
+async function benchPublish(ds: Daemons): Promise<void> {
+  note('run -d -p 8080:80 nginx until the first 200 (interleaved)');
+  const args = ['run', '-d', '-p', '8080:80', 'nginx:bookworm'];
+  const pollers: Partial<Record<EngineKind, Poller>> = {};
+  const runMs: Partial<Record<EngineKind, number[]>> = {};
+  const tries: Partial<Record<EngineKind, number[]>> = {};
+  const once = async (kind: EngineKind, d: Daemon): Promise<number> => {
+    const p = (pollers[kind] ??= poller(d));
+    const t0 = performance.now();
+    const r = spawnSync(DOCKER20, args, { env: envOf(d), encoding: 'utf8' });
+    const ran = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+    const n = await p.ask('get');
+    const ms = performance.now() - t0;
+    timed(envOf(d), DOCKER20, ['rm', '-f', r.stdout.trim()]);
+    await p.ask('free');
+    (runMs[kind] ??= []).push(ran);
+    (tries[kind] ??= []).push(n);
+    return ms;
+  };
+  try {
+    for (const d of Object.values(ds)) await d.load('nginx');
+    for (const [kind, d] of Object.entries(ds) as [EngineKind, Daemon][]) for (let i = 0; i < 2; i++) await once(kind, d); // warm-up
+    for (const k of Object.keys(runMs) as EngineKind[]) { runMs[k] = []; tries[k] = []; }
+    const r = await interleaved(ds, RUNS, once);
+    for (const [kind, xs] of Object.entries(r) as [EngineKind, number[]][]) {
+      set(NET.publish, kind, stat(xs, 'ms'));
+      set(NET.publishRun, kind, stat(runMs[kind]!, 'ms'));
+      note(`${kind}: failed GETs before the 200: ${tries[kind]!.join(' ')}`);
+    }
+    if (ds.berth) {
+      phases.push({ title: '`run -d -p 8080:80 nginx` (then `rm -f`)', lines: await phaseBreakdown(ds.berth, async (d) => { await once('berth', d); }) });
+    }
+  } finally {
+    for (const p of Object.values(pollers)) p.close();
+  }
+}
+
+/**
+ * In each container: the time to resolve n1…n20 with busybox nslookup, from its own /proc/uptime (centiseconds;
+ * busybox's date has no %N). Summed over 20 containers the ±10 ms rounding of each reading averages out.
+ */
+const RESOLVE_ALL = 'up() { read u _ < /proc/uptime; echo ${u%.*}${u#*.}; }; t0=$(up); for i in $(seq 1 20); do nslookup n$i >/dev/null || { echo "n$i did not resolve" >&2; exit 1; }; done; echo $(( ($(up) - t0) * 10 ))';
+
+async function benchDns(ds: Daemons): Promise<void> {
+  const starts: Partial<Record<EngineKind, number[]>> = {};
+  const inside: Partial<Record<EngineKind, number[]>> = {};
+  const gross: Partial<Record<EngineKind, number[]>> = {};
+  await interleaved(ds, 3, async (kind, d, round) => {
+    note(`${kind}: 20 containers on a user network, round ${round + 1}`);
+    const env = envOf(d);
+    await cli(d, ['network', 'create', 'benchnet']);
+    const names = Array.from({ length: 20 }, (_, i) => `n${i + 1}`);
+    try {
+      const t0 = performance.now();
+      for (const n of names) await cli(d, ['run', '-d', '--network', 'benchnet', '--name', n, 'busybox:1.35', 'sleep', '1000']);
+      (starts[kind] ??= []).push(performance.now() - t0);
+      let ms = 0;
+      const t1 = performance.now();
+      for (const n of names) {
+        const r = spawnSync(DOCKER20, ['exec', n, 'sh', '-c', RESOLVE_ALL], { env, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`${kind}: exec ${n} nslookup: ${r.stderr}`);
+        ms += Number(r.stdout.trim());
+      }
+      (gross[kind] ??= []).push(performance.now() - t1);
+      (inside[kind] ??= []).push(ms);
+    } finally {
+      spawnSync(DOCKER20, ['rm', '-f', ...names], { env, stdio: 'ignore' });
+      spawnSync(DOCKER20, ['network', 'rm', 'benchnet'], { env, stdio: 'ignore' });
+    }
+    return 0;
+  });
+  for (const kind of ENGINES) {
+    if (starts[kind]) set(NET.dnsStart, kind, stat(starts[kind]!, 'ms'));
+    if (inside[kind]) set(NET.dnsResolve, kind, stat(inside[kind]!, 'ms'));
+    if (gross[kind]) set(NET.dnsExec, kind, stat(gross[kind]!, 'ms'));
+  }
+}
+
 function fmt(s: Stat | undefined): string {
   if (!s) return '–';
   const d = s.unit === 'ms' && s.median >= 1000 ? 0 : 1;
@@ -309,7 +473,7 @@ function table(): string {
     const b = r.values.berth;
     const dk = r.values.docker;
     const ratio = b && dk ? b.median / dk.median : undefined;
-    const met = ratio === undefined ? '–' : (r.better === 'lower' ? ratio <= r.targetRatio : ratio >= r.targetRatio) ? 'yes' : '**no**';
+    const met = ratio === undefined || r.targetRatio === undefined ? '–' : (r.better === 'lower' ? ratio <= r.targetRatio : ratio >= r.targetRatio) ? 'yes' : '**no**';
     lines.push(`| ${r.metric} | ${fmt(dk)} | ${fmt(b)} | ${ratio === undefined ? '–' : ratio.toFixed(2) + '×'} | ${r.target} | ${met} |`);
   }
   return lines.join('\n');
@@ -341,6 +505,16 @@ async function main(): Promise<void> {
     row('`load` of a 115 MiB one-layer image', '≤ 0.5×', 'lower', 0.5);
     row('`save` of the same', '≤ 1×', 'lower', 1);
   }
+  if (want('netrun')) row(NET.run, '≤ 0.35×', 'lower', 0.35);
+  if (want('publish')) {
+    row(NET.publish, '≤ 0.5×', 'lower', 0.5);
+    row(NET.publishRun, '–', 'lower');
+  }
+  if (want('dns')) {
+    row(NET.dnsStart, '–', 'lower');
+    row(NET.dnsResolve, '–', 'lower');
+    row(NET.dnsExec, '–', 'lower');
+  }
   const versions = [
     spawnSync(DOCKER20, ['--version'], { encoding: 'utf8' }).stdout.trim(),
     spawnSync('/usr/sbin/dockerd', ['--version'], { encoding: 'utf8' }).stdout.trim(),
@@ -352,8 +526,11 @@ async function main(): Promise<void> {
   // Both daemons run at the same time and every timed row alternates between them, so the two engines
   // see the same machine (the ratio is what counts; absolute times drift with the load).
   const ds: Daemons = {};
+  const net: Daemons = {};
+  const core = ['idle', 'run', 'exec', 'detached', 'start', 'loadsave', 'cli'].some(want);
   try {
     for (const kind of ENGINES) {
+      if (kind === 'docker' && !core) continue;
       note(`starting ${kind}`);
       ds[kind] = await startDaemon({ engine: kind });
       await ds[kind].load('busybox');
@@ -365,8 +542,21 @@ async function main(): Promise<void> {
     if (want('start')) await benchStart(ds);
     if (want('loadsave')) await benchLoadSave(ds);
     if (ds.berth && want('cli')) await cliRoundTrip(ds.berth);
+    if (NET_ROWS.some(want)) {
+      // Docker with its own networking from here on (the first dockerd goes first: see the header)
+      await ds.docker?.cleanup();
+      if (ENGINES.includes('docker')) {
+        note('starting docker with its default networking');
+        net.docker = await startDaemon({ engine: 'docker', args: DOCKER_NET_ARGS });
+        await net.docker.load('busybox');
+      }
+      if (ds.berth) net.berth = ds.berth;
+      if (want('netrun')) await benchNetRun(net);
+      if (want('publish')) await benchPublish(net);
+      if (want('dns')) await benchDns(net);
+    }
   } finally {
-    for (const d of Object.values(ds)) await d.cleanup();
+    for (const d of [...Object.values(ds), ...Object.values(net)]) await d.cleanup();
   }
   const out = [
     `berth vs Docker 20.10, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()};`,
@@ -375,7 +565,7 @@ async function main(): Promise<void> {
     '',
     table(),
   ];
-  if (phases.length) out.push('', 'berthd `run --rm` phases (median of 5, from its debug log):', '', ...phases.map((p) => `- ${p}`));
+  for (const p of phases) out.push('', `berthd phases of ${p.title} (ms since the step began, median of 5, from its debug log):`, '', ...p.lines.map((l) => `- ${l}`));
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -1,7 +1,7 @@
 /**
- * berth's CLI against a reference dockerd 20.10 (in its own network namespace, temp data root),
- * compared with the docker 20.10 CLI on the same daemon: same stdout, stderr (with `docker` read
- * as `berth`) and exit code. Needs root, dockerd and the docker CLI; skipped otherwise.
+ * berth's CLI against a reference dockerd 20.10 (in its own network namespace with its default bridge and
+ * iptables there, temp data root), compared with the docker 20.10 CLI on the same daemon: same stdout, stderr
+ * (with `docker` read as `berth`) and exit code. Needs root, dockerd and the docker CLI; skipped otherwise.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,12 +34,15 @@ const docker = (...args: string[]): Out => run(DOCKER, args);
 function same(args: string[], normalize: (s: string) => string = (s) => s): Out {
   const b = berth(...args);
   const d = docker(...args);
-  const fix = (s: string): string => normalize(s.replaceAll('docker', 'berth'));
+  // the program's name, not docker0 or other words that contain it
+  const fix = (s: string): string => normalize(s.replace(/\bdocker(?=[ :])/g, 'berth'));
   assert.equal(normalize(b.stdout), fix(d.stdout), `stdout of ${args.join(' ')}`);
   assert.equal(normalize(b.stderr), fix(d.stderr), `stderr of ${args.join(' ')}`);
   assert.equal(b.code, d.code, `exit code of ${args.join(' ')}`);
   return b;
 }
+
+const sortLines = (s: string): string => s.split('\n').sort().join('\n');
 
 before(async () => {
   if (skip) return;
@@ -48,12 +51,13 @@ before(async () => {
   spawnSync('ip', ['netns', 'add', ns]);
   spawnSync('nsenter', [`--net=/run/netns/${ns}`, 'ip', 'link', 'set', 'lo', 'up']);
   daemon = spawn('nsenter', [`--net=/run/netns/${ns}`, DOCKERD, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
-    '--pidfile', join(dir, 'pid'), '-H', `unix://${sock}`, '--bridge', 'none', '--iptables=false', '--ip-masq=false'], { stdio: 'ignore' });
+    '--pidfile', join(dir, 'pid'), '-H', `unix://${sock}`], { stdio: 'ignore' });
   for (let i = 0; i < 150 && docker('version').code !== 0; i++) await new Promise((r) => setTimeout(r, 200));
 });
 
 after(async () => {
   if (skip) return;
+  docker('rm', '-f', 'web', 'exp');
   if (daemon?.pid && daemon.exitCode === null) {
     const exited = new Promise((r) => daemon!.once('exit', r));
     daemon.kill('SIGTERM');
@@ -142,4 +146,95 @@ test('ps, logs, inspect, stop, rm on the same containers', { skip }, () => {
   assert.deepEqual(berth('rm', 'demo', 'nosuch'), { stdout: 'demo\n', stderr: 'Error: No such container: nosuch\n', code: 1 });
   assert.deepEqual(berth('rm', '-f', 'sleeper', 'created'), { stdout: 'sleeper\ncreated\n', stderr: '', code: 0 });
   same(['ps', '-a']);
+});
+
+test('network create: the CLI\'s own IPAM checks, daemon errors, the id, what reaches the daemon', { skip }, () => {
+  for (const args of [
+    ['--gateway', '10.1.0.1'], ['--subnet', '10.5.0.0/16', '--gateway', '10.6.0.1'],
+    ['--subnet', '10.2.0.0/16,10.3.0.0/16', '--gateway', '10.2.0.1', '--gateway', '10.3.0.1', '--gateway', '10.4.0.1'],
+    ['--subnet', '10.9.0.0/16', '--aux-address', 'a=10.9.0.5', '--aux-address', 'b=10.10.0.5'],
+    ['--subnet', '10.13.0.0/16', '--subnet', '10.13.1.0/24'], ['--subnet', '10.13.0.0/16', '--ip-range', '10.13.1.0/24', '--ip-range', '10.13.2.0/24'],
+    ['--subnet', 'notacidr'],
+  ]) same(['network', 'create', ...args, 'n1']);
+  same(['network', 'create']);
+  same(['network', 'create', '--label']);
+  same(['network', 'create', '--help']);
+
+  const b = berth('network', 'create', '--subnet', '10.50.0.0/16', '--gateway', '10.50.0.1', '--ip-range', '10.50.1.0/24', '--aux-address', 'r=10.50.0.9',
+    '--label', 'a=b', '--label', 'c', '-o', 'x=y', '--internal', '--attachable', '--ipam-opt', 'q=r', 'bnet');
+  assert.match(b.stdout, /^[0-9a-f]{64}\n$/);
+  assert.deepEqual([b.stderr, b.code], ['', 0]);
+  const d = docker('network', 'create', '--subnet', '10.51.0.0/16', '--gateway', '10.51.0.1', '--ip-range', '10.51.1.0/24', '--aux-address', 'r=10.51.0.9',
+    '--label', 'a=b', '--label', 'c', '-o', 'x=y', '--internal', '--attachable', '--ipam-opt', 'q=r', 'dnet');
+  const f = '{{.Driver}} {{json .IPAM}} {{.Internal}} {{.Attachable}} {{.EnableIPv6}} {{json .Labels}} {{json .Options}}';
+  assert.equal(docker('network', 'inspect', '-f', f, 'bnet').stdout.replaceAll('10.50.', '10.51.'), docker('network', 'inspect', '-f', f, 'dnet').stdout);
+  assert.equal(docker('network', 'inspect', '-f', '{{.Id}}', 'bnet').stdout, b.stdout);
+  assert.match(d.stdout, /^[0-9a-f]{64}\n$/);
+  same(['network', 'create', 'bnet']);
+  same(['network', 'create', '--subnet', '10.50.0.0/16', 'overlap']);
+});
+
+test('network ls / inspect: tables, formats, filters, errors', { skip }, () => {
+  berth('network', 'create', 'net10');
+  berth('network', 'create', 'net9');
+  same(['network', 'ls']);
+  same(['network', 'list', '--no-trunc']);
+  same(['network', 'ls', '-q', '--format', '{{.Name}}']);
+  same(['network', 'ls', '--format', 'raw']);
+  same(['network', 'ls', '-f', 'name=dnet', '-f', 'name=bri', '--format', '{{json .}}'], (x) => x.replace(/"Labels":"[^"]*"/g, '"Labels":""'));
+  same(['network', 'ls', '--format', 'table {{.ID}}\t{{.Name}}\t{{.Label "a"}}\t{{.CreatedAt}}\t{{.IPv6}}\t{{.Internal}}']);
+  // docker joins .Labels in Go's map order (random); berth sorts them
+  assert.equal(berth('network', 'ls', '-f', 'name=bnet', '--format', '{{.Labels}}').stdout, 'a=b,c=\n');
+  same(['network', 'ls', '--format', '{{.Nope}}']);
+  same(['network', 'ls', '-f', 'driver=bridge', '-f', 'name=net']);
+  same(['network', 'ls', '-f', 'type=custom', '-f', 'dangling=true']);
+  same(['network', 'ls', '-f', 'bogus=1']);
+  same(['network', 'inspect', 'bridge', 'bnet']);
+  same(['network', 'inspect', '-v', 'bnet', 'nosuch']);
+  same(['network', 'inspect', '-f', '{{.Name}} {{.Labels}} {{json .Options}} {{.IPAM.Config}}', 'bnet', 'none']);
+  same(['network', 'inspect', '-f', '{{.Nope}}', 'bnet']);
+  // docker runs the template on its typed struct first, then on the JSON map
+  same(['network', 'inspect', '-f', '{{.ID}} {{.Created}} {{.IPAM}} {{json .IPAM}} {{.ConfigFrom}} {{.Peers}}', 'bridge', 'bnet']);
+  same(['network', 'inspect', '-f', '{{.Id}} {{.ID}}', 'bnet', 'nosuch', 'none']);
+  same(['network', 'inspect', '-f', '{{.Name}}', 'nosuch']);
+  same(['network', 'bogus']);
+});
+
+test('connect, disconnect, port, ps PORTS, rm, prune', { skip }, () => {
+  docker('run', '-d', '--name', 'web', '-p', '8080:80', '-p', '8443:443/udp', '-p', '127.0.0.1:9004:4', 'busybox:1.35', 'sleep', '1000');
+  docker('run', '-d', '--name', 'exp', '--expose', '80', '--expose', '90', '--expose', '85/udp', '--expose', '81', 'busybox:1.35', 'sleep', '1000');
+  assert.deepEqual(berth('network', 'connect', '--alias', 'a1', '--alias', 'a2,a3', '--ip', '10.50.1.7', '--driver-opt', ' K = V ', 'bnet', 'web'), { stdout: '', stderr: '', code: 0 });
+  assert.equal(docker('inspect', '-f', '{{json .NetworkSettings.Networks.bnet.IPAMConfig}} {{json .NetworkSettings.Networks.bnet.DriverOpts}} {{.NetworkSettings.Networks.bnet.IPAddress}}', 'web').stdout,
+    '{"IPv4Address":"10.50.1.7"} {"K":"V"} 10.50.1.7\n');
+  assert.match(docker('inspect', '-f', '{{json .NetworkSettings.Networks.bnet.Aliases}}', 'web').stdout, /^\["a1","a2","a3",/);
+  same(['network', 'connect', 'bnet', 'web']);
+  same(['network', 'connect', 'nosuch', 'web']);
+  same(['network', 'connect', 'bnet', 'nosuch']);
+  same(['network', 'connect', '--driver-opt', 'bad', 'bnet', 'web']);
+  same(['network', 'rm', 'bnet']);
+  same(['network', 'rm', 'nosuch', 'bridge']);
+  assert.deepEqual(berth('network', 'disconnect', 'bnet', 'web'), { stdout: '', stderr: '', code: 0 });
+  same(['network', 'disconnect', 'bnet', 'web']);
+  same(['network', 'disconnect', '-f', 'bnet', 'nosuch']);
+
+  // docker walks a Go map for `port CONTAINER`: compare the lines as sets
+  same(['port', 'web'], sortLines);
+  for (const p of ['80', '443/udp', '443', 'abc', '81-80']) same(['port', 'web', p]);
+  same(['port', 'web', ''], sortLines);
+  same(['port', 'exp']);
+  same(['port', 'nosuch']);
+  same(['container', 'port', 'web', '4']);
+  same(['ps', '--format', 'table {{.Names}}\t{{.Ports}}']);
+
+  assert.deepEqual(berth('network', 'rm', 'net9', 'nosuch', 'net10'), { stdout: 'net9\nnet10\n', stderr: 'Error: No such network: nosuch\n', code: 1 });
+  same(['network', 'prune']);
+  same(['network', 'prune', '-f', '--filter', 'bogus=1']);
+  assert.deepEqual(berth('network', 'prune', '--filter', 'label=nomatch', '-f'), { stdout: '', stderr: '', code: 0 });
+  const n = run(NODE, [CLI, 'network', 'prune'], 'n\n');
+  assert.deepEqual(n, { stdout: 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ', stderr: '', code: 0 });
+  const y = run(NODE, [CLI, 'network', 'prune'], 'y\n');
+  const prompt = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ';
+  assert.ok(y.stdout.startsWith(`${prompt}Deleted Networks:\n`) && y.stdout.endsWith('\n\n'), y.stdout);
+  assert.deepEqual(y.stdout.slice(prompt.length).split('\n').slice(1, -2).sort(), ['bnet', 'dnet']);
+  same(['network', 'ls']);
 });

@@ -12,6 +12,14 @@ test('PORTS as docker 20.10 shows them', () => {
   assert.equal(displayablePorts([{ PrivatePort: 80, Type: 'tcp' }, { PrivatePort: 81, Type: 'tcp' }, { PrivatePort: 53, Type: 'udp' }]), '53/udp, 80-81/tcp');
   assert.equal(displayablePorts([{ IP: '0.0.0.0', PrivatePort: 7000, PublicPort: 7000, Type: 'tcp' }, { IP: '0.0.0.0', PrivatePort: 7001, PublicPort: 7001, Type: 'tcp' }]),
     '0.0.0.0:7000-7001->7000-7001/tcp');
+  // captured from docker 20.10 (`--expose 80 --expose 81 --expose 90 --expose 85/udp`, and `-p 9001:1 … -p 127.0.0.1:9004:4`):
+  // a group that breaks keeps its key's place, and mappings to another host port come last
+  assert.equal(displayablePorts([{ PrivatePort: 90, Type: 'tcp' }, { PrivatePort: 85, Type: 'udp' }, { PrivatePort: 81, Type: 'tcp' }, { PrivatePort: 80, Type: 'tcp' }]),
+    '80-81/tcp, 90/tcp, 85/udp');
+  assert.equal(displayablePorts([
+    { IP: '0.0.0.0', PrivatePort: 2, PublicPort: 9002, Type: 'tcp' }, { IP: '0.0.0.0', PrivatePort: 1, PublicPort: 9001, Type: 'tcp' },
+    { IP: '127.0.0.1', PrivatePort: 4, PublicPort: 9004, Type: 'tcp' }, { IP: '0.0.0.0', PrivatePort: 3, PublicPort: 9003, Type: 'udp' },
+  ]), '0.0.0.0:9001->1/tcp, 0.0.0.0:9002->2/tcp, 0.0.0.0:9003->3/udp, 127.0.0.1:9004->4/tcp');
 });
 
 test('ellipsis, sizes, times', () => {

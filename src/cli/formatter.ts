@@ -69,7 +69,7 @@ export function displayablePorts(ports: Port[]): string {
     if (!g) { groups.set(key, { first: cur, last: cur }); continue; }
     if (cur === g.last + 1) { g.last = cur; continue; }
     result.push(form(key, g.first, g.last));
-    groups.delete(key);
+    // the key keeps its place (Go records the order in which keys first appear)
     groups.set(key, { first: cur, last: cur });
   }
   for (const [key, g] of groups) result.push(form(key, g.first, g.last));

@@ -297,4 +297,51 @@ export const HELP: Record<string, Record<string, string>> = {
     'filter': 'Provide filter values (e.g. \'label=<label>\')',
     'force': 'Do not prompt for confirmation',
   },
+  networkCreate: {
+    'attachable': 'Enable manual container attachment',
+    'aux-address': 'Auxiliary IPv4 or IPv6 addresses used by Network driver (default map[])',
+    'config-from': 'The network from which to copy the configuration',
+    'config-only': 'Create a configuration only network',
+    'driver': 'Driver to manage the Network (default "bridge")',
+    'gateway': 'IPv4 or IPv6 Gateway for the master subnet',
+    'ingress': 'Create swarm routing-mesh network',
+    'internal': 'Restrict external access to the network',
+    'ip-range': 'Allocate container ip from a sub-range',
+    'ipam-driver': 'IP Address Management Driver (default "default")',
+    'ipam-opt': 'Set IPAM driver specific options (default map[])',
+    'ipv6': 'Enable IPv6 networking',
+    'label': 'Set metadata on a network',
+    'opt': 'Set driver specific options (default map[])',
+    'scope': 'Control the network\'s scope',
+    'subnet': 'Subnet in CIDR format that represents a network segment',
+  },
+  networkLs: {
+    'filter': 'Provide filter values (e.g. \'driver=bridge\')',
+    'format': 'Pretty-print networks using a Go template',
+    'no-trunc': 'Do not truncate the output',
+    'quiet': 'Only display network IDs',
+  },
+  networkInspect: {
+    'format': 'Format the output using the given Go template',
+    'verbose': 'Verbose output for diagnostics',
+  },
+  networkRm: {
+  },
+  networkPrune: {
+    'filter': 'Provide filter values (e.g. \'until=<timestamp>\')',
+    'force': 'Do not prompt for confirmation',
+  },
+  networkConnect: {
+    'alias': 'Add network-scoped alias for the container',
+    'driver-opt': 'driver options for the network',
+    'ip': 'IPv4 address (e.g., 172.30.100.104)',
+    'ip6': 'IPv6 address (e.g., 2001:db8::33)',
+    'link': 'Add link to another container',
+    'link-local-ip': 'Add a link-local address for the container',
+  },
+  networkDisconnect: {
+    'force': 'Force the container to disconnect from a network',
+  },
+  port: {
+  },
 };

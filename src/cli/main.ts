@@ -36,6 +36,7 @@ const statsMod: Loader = () => import('./commands/stats.ts');
 const volume: Loader = () => import('./commands/volume.ts');
 const execMod: Loader = () => import('./commands/exec.ts');
 const commitMod: Loader = () => import('./commands/commit.ts');
+const network: Loader = () => import('./commands/network.ts');
 
 export interface Spec {
   name: string;
@@ -112,6 +113,21 @@ const S = {
     opts: [['-f, --format <string>', 's']] },
   volumeRm: { name: 'rm', usage: 'volume rm [OPTIONS] VOLUME [VOLUME...]', desc: 'Remove one or more volumes', min: 1, mod: volume, fn: 'rm', opts: [F] },
   volumePrune: { name: 'prune', usage: 'volume prune [OPTIONS]', desc: 'Remove all unused local volumes', max: 0, mod: volume, fn: 'prune', opts: [['--filter <filter>', 'l'], F] },
+  networkCreate: { name: 'create', usage: 'network create [OPTIONS] NETWORK', desc: 'Create a network', min: 1, max: 1, mod: network, fn: 'create',
+    opts: [['--attachable', 'b'], ['--aux-address <map>', 'l'], ['--config-from <string>', 's'], ['--config-only', 'b'], ['-d, --driver <string>', 's', 'bridge'],
+      ['--gateway <strings>', 'l'], ['--ingress', 'b'], ['--internal', 'b'], ['--ip-range <strings>', 'l'], ['--ipam-driver <string>', 's', 'default'],
+      ['--ipam-opt <map>', 'l'], ['--ipv6', 'b'], ['--label <list>', 'l'], ['-o, --opt <map>', 'l'], ['--scope <string>', 's'], ['--subnet <strings>', 'l']] },
+  networkLs: { name: 'ls', usage: 'network ls [OPTIONS]', desc: 'List networks', max: 0, mod: network, fn: 'ls',
+    opts: [FILTER, FORMAT, ['--no-trunc', 'b'], ['-q, --quiet', 'b']] },
+  networkInspect: { name: 'inspect', usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]', desc: 'Display detailed information on one or more networks', min: 1, mod: network, fn: 'inspect',
+    opts: [['-f, --format <string>', 's'], ['-v, --verbose', 'b']] },
+  networkRm: { name: 'rm', usage: 'network rm NETWORK [NETWORK...]', desc: 'Remove one or more networks', min: 1, mod: network, fn: 'rm', opts: [] },
+  networkPrune: { name: 'prune', usage: 'network prune [OPTIONS]', desc: 'Remove all unused networks', max: 0, mod: network, fn: 'prune', opts: [['--filter <filter>', 'l'], F] },
+  networkConnect: { name: 'connect', usage: 'network connect [OPTIONS] NETWORK CONTAINER', desc: 'Connect a container to a network', min: 2, max: 2, mod: network, fn: 'connect',
+    opts: [['--alias <strings>', 'l'], ['--driver-opt <strings>', 'l'], ['--ip <string>', 's'], ['--ip6 <string>', 's'], ['--link <list>', 'l'], ['--link-local-ip <strings>', 'l']] },
+  networkDisconnect: { name: 'disconnect', usage: 'network disconnect [OPTIONS] NETWORK CONTAINER', desc: 'Disconnect a container from a network', min: 2, max: 2, mod: network, fn: 'disconnect',
+    opts: [['-f, --force', 'b']] },
+  port: { name: 'port', usage: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', desc: 'List port mappings or a specific mapping for the container', min: 1, max: 2, mod: network, fn: 'port', opts: [] },
   stats: { name: 'stats', usage: 'stats [OPTIONS] [CONTAINER...]', desc: 'Display a live stream of container(s) resource usage statistics', mod: statsMod, fn: 'stats',
     opts: [['-a, --all', 'b'], FORMAT, ['--no-stream', 'b'], ['--no-trunc', 'b']] },
   update: { name: 'update', usage: 'update [OPTIONS] CONTAINER [CONTAINER...]', desc: 'Update configuration of one or more containers', min: 1, mod: statsMod, fn: 'update',
@@ -127,17 +143,21 @@ type Key = keyof typeof S;
 type Sub = readonly [Key, string, string[]?];
 
 export const TOP: readonly Key[] = ['ps', 'inspect', 'create', 'run', 'exec', 'attach', 'commit', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'pause', 'unpause',
-  'top', 'logs', 'export', 'cp', 'diff', 'stats', 'update', 'images', 'load', 'save', 'tag', 'rmi', 'history', 'import', 'version', 'info'];
+  'top', 'logs', 'export', 'port', 'cp', 'diff', 'stats', 'update', 'images', 'load', 'save', 'tag', 'rmi', 'history', 'import', 'version', 'info'];
 /** Management commands: name → [description, [spec, subcommand, aliases]]. */
 export const GROUPS: Record<string, readonly [string, readonly Sub[]]> = {
   container: ['Manage containers', [
     ['ps', 'ls', ['ps', 'list']], ['containerInspect', 'inspect'], ['create', 'create'], ['run', 'run'], ['exec', 'exec'], ['attach', 'attach'], ['commit', 'commit'], ['start', 'start'], ['stop', 'stop'],
     ['restart', 'restart'], ['kill', 'kill'], ['rm', 'rm', ['remove']], ['rename', 'rename'], ['wait', 'wait'], ['pause', 'pause'],
-    ['unpause', 'unpause'], ['top', 'top'], ['logs', 'logs'], ['export', 'export'], ['cp', 'cp'], ['diff', 'diff'], ['containerPrune', 'prune'], ['stats', 'stats'], ['update', 'update'],
+    ['unpause', 'unpause'], ['top', 'top'], ['logs', 'logs'], ['export', 'export'], ['port', 'port'], ['cp', 'cp'], ['diff', 'diff'], ['containerPrune', 'prune'], ['stats', 'stats'], ['update', 'update'],
   ]],
   image: ['Manage images', [
     ['images', 'ls', ['list']], ['imageInspect', 'inspect'], ['load', 'load'], ['save', 'save'], ['tag', 'tag'], ['rmi', 'rm', ['rmi', 'remove']],
     ['history', 'history'], ['import', 'import'], ['imagePrune', 'prune'],
+  ]],
+  network: ['Manage networks', [
+    ['networkConnect', 'connect'], ['networkCreate', 'create'], ['networkDisconnect', 'disconnect'], ['networkInspect', 'inspect'], ['networkLs', 'ls', ['list']],
+    ['networkPrune', 'prune'], ['networkRm', 'rm', ['remove']],
   ]],
   system: ['Manage Docker', [['df', 'df'], ['info', 'info']]],
   volume: ['Manage volumes', [
@@ -159,6 +179,7 @@ function argsError(s: Spec, path: string, n: number): CliError | undefined {
   const { min = 0, max } = s;
   let what: string | undefined;
   if (max === 0 && n > 0) what = 'accepts no arguments.';
+  else if (min > 0 && max !== undefined && min !== max && (n < min || n > max)) what = `requires at least ${min} and at most ${max} argument${max === 1 ? '' : 's'}.`;
   else if (min === max && n !== min) what = `requires exactly ${min} argument${min === 1 ? '' : 's'}.`;
   else if (n < min) what = `requires at least ${min} argument${min === 1 ? '' : 's'}.`;
   else if (max !== undefined && n > max) what = `requires at most ${max} argument${max === 1 ? '' : 's'}.`;
@@ -202,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
       const w1 = gp.args[0];
       if (w1 === undefined) { errOut((await import('./help.ts')).groupHelp(w0, '')); return 0; }
       const sub = subs.find(([, n, al]) => n === w1 || !!al?.includes(w1));
-      if (!sub) { errOut(`\n${(await import('./help.ts')).groupHelp(w0, '').trimEnd()}\n`); return 1; }
+      if (!sub) { errOut(`${(await import('./help.ts')).groupHelp(w0, '').trimEnd()}\n`); return 1; }
       const s = spec(sub[0]);
       path = `${w0} ${sub[1]}`;
       found = { spec: s.usage.startsWith(`${w0} `) ? s : { ...s, usage: `${w0} ${s.usage.replace(/^\S+/, sub[1])}` }, key: sub[0], path, aliases: sub[2] ?? [] };

@@ -73,7 +73,7 @@ export class Client {
     if (res.status >= 400) {
       const text = (await readAll(res.body)).toString();
       let msg = text.trim();
-      try { const j = JSON.parse(text) as { message?: string }; if (typeof j.message === 'string') msg = j.message; } catch { /* plain text */ }
+      try { const j = JSON.parse(text) as { message?: string }; if (typeof j.message === 'string') msg = j.message.trim(); } catch { /* plain text */ }
       if (!msg) msg = `${res.status}`;
       // an older daemon: speak its version, as the docker CLI's negotiation would (one retry)
       const older = /is too new\. Maximum supported API version is (\d+\.\d+)/.exec(msg);

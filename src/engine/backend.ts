@@ -308,7 +308,7 @@ export interface EngineBackend {
   inspectNetwork(ref: string): Promise<NetworkView>;
   /** Returns the new id and dockerd's Warning ('' when none). Errors in dockerd's words: 409 `network with name <n> already exists`, 403-like overlap, 404 unknown driver. */
   createNetwork(req: NetworkCreateRequest): Promise<{ id: string; warning: string }>;
-  /** ForbiddenError for predefined networks, ConflictError `error while removing network: network <n> id <id> has active endpoints`. */
+  /** ForbiddenError (403) for predefined networks and for `error while removing network: network <n> id <id> has active endpoints`. */
   removeNetwork(ref: string): Promise<void>;
   /** Removes user networks no container uses; filters: until, label, label!. Returns removed names. */
   pruneNetworks(filters: Record<string, string[]>): Promise<string[]>;

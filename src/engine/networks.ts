@@ -297,7 +297,7 @@ export class Networks {
 
   async create(req: NetworkCreateRequest): Promise<{ id: string; warning: string }> {
     const name = req.Name;
-    if (!name) throw new InvalidArgumentError('network name must be specified');
+    if (!name) throw new InvalidArgumentError('invalid name: ');
     const driver = req.Driver || 'bridge';
     if (PREDEFINED.includes(name)) throw new ForbiddenError(`${name} is a pre-defined network and cannot be created`);
     for (const n of this.#nets.values()) if (n.rec.Name === name) throw new ConflictError(`network with name ${name} already exists`);
@@ -313,7 +313,8 @@ export class Networks {
     const others = [...this.#nets.values()].filter((n) => n.subnet);
     let subnet: string;
     if (want.Subnet) {
-      const s = parseCidr(want.Subnet);
+      let s;
+      try { s = parseCidr(want.Subnet); } catch (err) { throw new InvalidArgumentError(`Invalid subnet ${want.Subnet} : ${(err as Error).message}`); }
       subnet = formatCidr(s);
       const clash = others.find((n) => cidrOverlaps(parseCidr(n.subnet!), s));
       if (clash) throw new ForbiddenError(`Pool overlaps with other one on this address space`);
@@ -332,7 +333,8 @@ export class Networks {
     }
     const ipam: NetworkRecord['IPAM']['Config'][number] = { Subnet: subnet };
     if (want.IPRange) ipam.IPRange = want.IPRange;
-    ipam.Gateway = want.Gateway || formatIPv4(sub.base + 1);
+    // dockerd records a gateway it chose only for a subnet it chose
+    if (want.Gateway || !want.Subnet) ipam.Gateway = want.Gateway || formatIPv4(sub.base + 1);
     if (want.AuxiliaryAddresses && Object.keys(want.AuxiliaryAddresses).length) ipam.AuxiliaryAddresses = want.AuxiliaryAddresses;
     const id = newId();
     const brName = opts[`${BRIDGE_OPT}name`] || bridgeName(id);
@@ -666,7 +668,7 @@ export class Networks {
     const nets = container.NetworkSettings.Networks;
     const key = n ? Object.keys(nets).find((k) => k === n!.rec.Name || nets[k]!.NetworkID === n!.rec.Id) : Object.keys(nets).find((k) => k === ref);
     if (n && (n.rec.Driver === 'host' || n.rec.Driver === 'null')) throw new ForbiddenError('container cannot be disconnected from host network or connected to host network');
-    if (!key) throw new ForbiddenError(`container ${container.ID} is not connected to network ${ref}`);
+    if (!key) throw new InvalidArgumentError(`container ${container.ID} is not connected to network ${ref}`);
     const ep = nets[key]!;
     const veth = ep.DriverOpts?.['berth.veth'];
     if (this.#h.running(container) && ep.EndpointID) {

@@ -13,6 +13,12 @@
  *   - POST /images/create with neither fromImage nor fromSrc → 400 `Get "http:": http: no Host in request URL`
  *   - PUT /containers/{id}/archive onto a file, into a read-only rootfs or volume, or with a tar that escapes
  *     (`extraction point is not a directory`, `… is marked read-only`, `Error processing tar file(exit status 1): …`) → 400
+ *   - POST /networks/create without a Name (or with a `null` body)      → 400 `invalid name: `
+ *   - POST /networks/create with a Scope other than local/swarm          → 400 `This node is not a swarm manager. …`
+ *   - GET /networks?filters=<invalid JSON>, POST /networks/prune?filters=<invalid JSON> → 400 Go's syntax error text
+ *   - GET /networks?filters={"type":["x"]}                              → 400 `invalid filter: 'type'='x'`
+ *   - POST /networks/{id}/disconnect of a container not on the network → 400 `container <id> is not connected to network <n>` (engine)
+ *   - POST /networks/create with a bad subnet (`Invalid subnet … : invalid CIDR address: …`) → 400 (engine)
  * Other differences:
  *   - unpause of a running container: Docker 500 `Container … is not paused`; berth maps whatever class
  *     the engine throws (FailedPreconditionError → 409).

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import type {
   EngineBackend, ContainerView, Container, CreateContainerRequest, AttachOptions, AttachStreams, LogEntry,
-  LogsOptions, EngineEvent, SystemInfo, ListContainersOptions, HostConfig, ContainerConfig,
+  LogsOptions, EngineEvent, SystemInfo, ListContainersOptions, HostConfig, ContainerConfig, NetworkView, NetworkCreateRequest, EndpointRequest,
 } from '../../engine/index.ts';
 import type { ImageRecord, DeleteItem, HistoryItem, ImportOptions, GraphDriverData } from '../../image/index.ts';
-import { ConflictError, NotFoundError, NotModifiedError, InvalidArgumentError, FailedPreconditionError } from '../../lib/index.ts';
+import { ConflictError, NotFoundError, NotModifiedError, InvalidArgumentError, FailedPreconditionError, ForbiddenError } from '../../lib/index.ts';
 
 const ZERO = '0001-01-01T00:00:00Z';
 const nowIso = () => new Date().toISOString().replace('Z', '123456Z');
@@ -426,6 +426,72 @@ export class FakeBackend implements EngineBackend {
     const names = [...this.volumes.keys()];
     this.volumes.clear();
     return { VolumesDeleted: names, SpaceReclaimed: 0 };
+  }
+
+  // networks (in memory: records and endpoints, no plumbing)
+  networks: NetworkView[] = [
+    ['none', 'null', null, []], ['host', 'host', null, []], ['bridge', 'bridge', null, [{ Subnet: '172.17.0.0/16' }]],
+  ].map(([name, driver, opts, config], i) => ({
+    network: {
+      Name: name as string, Id: (String(i + 1).repeat(64)), Created: '2026-11-23T14:12:27.23680528Z', Driver: driver as string, EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: opts as null, Config: config as { Subnet: string }[] }, Internal: false, Attachable: false, Ingress: false,
+      Options: name === 'bridge' ? { 'com.docker.network.bridge.name': 'berth0', 'com.docker.network.bridge.default_bridge': 'true' } : {}, Labels: {},
+    },
+    containers: {},
+  }));
+  #network(ref: string): NetworkView {
+    const n = this.networks.find((v) => v.network.Name === ref) ?? this.networks.find((v) => v.network.Id === ref);
+    if (n) return n;
+    const byPrefix = this.networks.filter((v) => v.network.Id.startsWith(ref));
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw new InvalidArgumentError(`network ${ref} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
+    throw new NotFoundError(`network ${ref} not found`);
+  }
+  async listNetworks(filters: Record<string, string[]>): ReturnType<EngineBackend['listNetworks']> {
+    return this.networks.filter((v) => !filters.name || filters.name.some((n) => v.network.Name.includes(n)));
+  }
+  async inspectNetwork(ref: string): ReturnType<EngineBackend['inspectNetwork']> { return this.#network(ref); }
+  async createNetwork(req: NetworkCreateRequest): ReturnType<EngineBackend['createNetwork']> {
+    this.calls.push(`createNetwork ${JSON.stringify(req)}`);
+    const dup = this.networks.find((v) => v.network.Name === req.Name);
+    if (dup && req.CheckDuplicate) throw new ConflictError(`network with name ${req.Name} already exists`);
+    const id = randomBytes(32).toString('hex');
+    const n = 18 + this.networks.length - 3;
+    this.networks.push({
+      network: {
+        Name: req.Name, Id: id, Created: nowIso(), Driver: req.Driver || 'bridge', EnableIPv6: req.EnableIPv6 ?? false,
+        IPAM: { Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? null, Config: req.IPAM?.Config?.length ? req.IPAM.Config : [{ Subnet: `172.${n}.0.0/16`, Gateway: `172.${n}.0.1` }] },
+        Internal: req.Internal ?? false, Attachable: req.Attachable ?? false, Ingress: false, Options: req.Options ?? {}, Labels: req.Labels ?? {},
+      },
+      containers: {},
+    });
+    return { id, warning: dup ? `Network with name ${req.Name} (id : ${dup.network.Id}) already exists` : '' };
+  }
+  async removeNetwork(ref: string): Promise<void> {
+    const v = this.#network(ref);
+    if (['bridge', 'host', 'none'].includes(v.network.Name)) throw new ForbiddenError(`${v.network.Name} is a pre-defined network and cannot be removed`);
+    if (Object.keys(v.containers).length) throw new ForbiddenError(`error while removing network: network ${v.network.Name} id ${v.network.Id} has active endpoints`);
+    this.networks.splice(this.networks.indexOf(v), 1);
+  }
+  async pruneNetworks(): ReturnType<EngineBackend['pruneNetworks']> {
+    const gone = this.networks.filter((v) => !['bridge', 'host', 'none'].includes(v.network.Name) && !Object.keys(v.containers).length);
+    this.networks = this.networks.filter((v) => !gone.includes(v));
+    return gone.map((v) => v.network.Name);
+  }
+  async connectNetwork(ref: string, container: string, endpoint: EndpointRequest): Promise<void> {
+    this.calls.push(`connectNetwork ${ref} ${container} ${JSON.stringify(endpoint)}`);
+    const e = this.#find(container);
+    const v = this.#network(ref);
+    if (v.containers[e.c.ID]) throw new ForbiddenError(`endpoint with name ${e.c.Name.slice(1)} already exists in network ${v.network.Name}`);
+    const k = Object.keys(v.containers).length + 2;
+    v.containers[e.c.ID] = { Name: e.c.Name.slice(1), EndpointID: 'e'.repeat(64), MacAddress: `02:42:ac:12:00:0${k}`, IPv4Address: `172.18.0.${k}/16`, IPv6Address: '' };
+  }
+  async disconnectNetwork(ref: string, container: string, force: boolean): Promise<void> {
+    this.calls.push(`disconnectNetwork ${ref} ${container} ${force}`);
+    const e = this.#find(container);
+    const v = this.#network(ref);
+    if (!v.containers[e.c.ID]) throw new InvalidArgumentError(`container ${e.c.ID} is not connected to network ${v.network.Name}`);
+    delete v.containers[e.c.ID];
   }
 
   // Not faked: the routes that call these are tested against the real engine (test/integration).

@@ -17,6 +17,7 @@ import { registerSystemRoutes } from './routes/system.ts';
 import { registerContainerRoutes } from './routes/containers.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerVolumeRoutes } from './routes/volumes.ts';
+import { registerNetworkRoutes } from './routes/networks.ts';
 import { registerExecRoutes } from './routes/exec.ts';
 import { registerCommitRoutes } from './routes/commit.ts';
 
@@ -51,6 +52,7 @@ export function createApiServer(backend: EngineBackend, opts: ApiServerOptions =
   registerContainerRoutes(router);
   registerImageRoutes(router);
   registerVolumeRoutes(router);
+  registerNetworkRoutes(router);
   registerExecRoutes(router);
   registerCommitRoutes(router);
 

@@ -331,3 +331,4 @@ export interface ExecCreateBody {
   ConsoleSize?: [number, number] | null;
 }
 export type * from './volume.ts';
+export type * from './network.ts';

@@ -20,7 +20,7 @@ async function inspectOne(ctx: Ctx, name: string, kinds: Kind[], size: boolean):
       const n = encodeURIComponent(name);
       if (k === 'container') return [k, await rawInspect(ctx, `/containers/${n}/json`, { size: size ? '1' : undefined })];
       if (k === 'image') return [k, await rawInspect(ctx, `/images/${name}/json`)];
-      if (k === 'network') return [k, await rawInspect(ctx, `/networks/${n}`)];
+      if (k === 'network') return [k, await rawInspect(ctx, `/networks/${n}`, { verbose: size ? 'true' : undefined })];
       return [k, await rawInspect(ctx, `/volumes/${n}`)];
     } catch (e) {
       if (!(e instanceof ApiError) || (e.status !== 404 && !(kinds.length > 1 && e.status === 400))) throw e;
@@ -29,11 +29,15 @@ async function inspectOne(ctx: Ctx, name: string, kinds: Kind[], size: boolean):
   throw new CliError(`Error: No such ${kinds.length === 1 ? kinds[0] : 'object'}: ${name}`);
 }
 
-/** docker inspect: JSON array (indented 4) or one template line per object. */
-export async function inspectObjects(ctx: Ctx, names: string[], kinds: Kind[], format: string | undefined, size: boolean): Promise<void> {
+/**
+ * docker inspect: JSON array (indented 4) or one template line per object. `typed`: the object as docker's typed
+ * struct; a template that fails on it runs again on the raw JSON (docker's tryRawInspectFallback).
+ */
+export async function inspectObjects(ctx: Ctx, names: string[], kinds: Kind[], format: string | undefined, size: boolean, typed?: (data: unknown) => unknown): Promise<void> {
   const tmpl = format ? new Template(format) : undefined;
   const raws: string[] = [];
   const errors: string[] = [];
+  let printed = false;
   for (const n of names) {
     try {
       const [kind, raw] = await inspectOne(ctx, n, kinds, size);
@@ -41,12 +45,15 @@ export async function inspectObjects(ctx: Ctx, names: string[], kinds: Kind[], f
         try {
           // docker 20.10 renders containers from typed structs (field order), the others from maps (sorted)
           const data: unknown = JSON.parse(raw);
-          ctx.out(`${tmpl.execute(kind === 'container' ? ordered(data) : data)}\n`);
+          let text: string | undefined;
+          if (typed) {
+            try { text = tmpl.execute(typed(data)); } catch (e) { if (!(e instanceof TemplateError)) throw e; }
+          }
+          ctx.out(`${text ?? tmpl.execute(kind === 'container' ? ordered(data) : data)}\n`);
+          printed = true;
         } catch (e) {
           if (!(e instanceof TemplateError)) throw e;
-          ctx.out('\n');
-          ctx.err(`template parsing error: ${e.message}\n`);
-          throw new ExitCode(1);
+          errors.push(`template parsing error: ${e.message}`);
         }
       } else raws.push(raw.trim());
     } catch (e) {
@@ -54,6 +61,8 @@ export async function inspectObjects(ctx: Ctx, names: string[], kinds: Kind[], f
       else throw e;
     }
   }
+  // docker's inspector flushes an empty line when no object was rendered
+  if (tmpl && !printed) ctx.out('\n');
   if (!tmpl) ctx.out(raws.length ? `${jsonIndent(`[${raws.join(',')}]`, '', '    ')}\n` : '[]\n');
   if (errors.length) { ctx.err(`${errors.join('\n')}\n`); throw new ExitCode(1); }
 }
