@@ -67,6 +67,8 @@ describe('networking', { skip: integrationSkip() }, () => {
     assert.match(page, /Welcome to nginx!/);
     const remote = peer!.run('curl', ['-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.99.0.1:8080/']);
     assert.equal(remote.stdout, '200', `from the second host: ${remote.stderr}`);
+    // the host's own address, from the host (nat OUTPUT → BERTH)
+    assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', 'http://10.99.0.1:8080/'])).stdout, '200');
     const rules = await iptables();
     for (const r of [
       '-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH',
