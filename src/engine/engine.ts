@@ -110,6 +110,8 @@ interface RunState {
 interface Entry {
   c: Container;
   dir: string;
+  /** The network teardown of the last exit, until done: a new start waits for it. */
+  netDown?: Promise<void> | undefined;
   run?: RunState | undefined;
   /** The runtime still holds state for it (bundle, conmon) that delete must clear. */
   runtimeHeld: boolean;
@@ -536,7 +538,7 @@ class ContainerEngine implements Engine {
         early ? early.then((r) => r ?? this.#image.mountRwLayer(id)) : this.#image.mountRwLayer(id),
         this.#specBuilder(),
         this.#bootIdNow(),
-        this.#attachNet(c).then(async (att) => {
+        (e.netDown ?? Promise.resolve()).then(() => this.#attachNet(c)).then(async (att) => {
           attached = true;
           const [hosts, resolv] = await this.#etcFiles(c, att, links);
           await Promise.all([writeFile(hostnamePath, `${c.Config.Hostname}\n`), writeFile(hostsPath, hosts), writeFile(resolvPath, resolv)]);
@@ -749,7 +751,11 @@ class ContainerEngine implements Engine {
     const c = e.c;
     run.converted = run.converter.finish().catch((err: unknown) => log().warn({ err, id }, 'final log conversion failed'));
     // --rm: the runtime's state and the rw layer need not wait for the last log lines (the directory does)
-    const released = c.HostConfig.AutoRemove && !c.State.RemovalInProgress ? this.#release(e, mark, run.converted) : undefined;
+    // the network goes alongside: its addresses stay taken until its namespace is gone
+    const netDown = this.#nets?.detach(c).then(() => mark('network'), (err: unknown) => log().warn({ err, id }, 'network teardown failed')) ?? Promise.resolve();
+    e.netDown = netDown;
+    void netDown.then(() => { if (e.netDown === netDown) e.netDown = undefined; });
+    const released = c.HostConfig.AutoRemove && !c.State.RemovalInProgress ? Promise.all([this.#release(e, mark, run.converted), netDown]).then(() => {}) : undefined;
     await run.converted;
     mark('logs');
     Object.assign(c.State, { Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: exit.exitCode, OOMKilled: exit.oomKilled });
@@ -761,7 +767,6 @@ class ContainerEngine implements Engine {
     e.health?.stop();
     e.health = undefined;
     if (exit.oomKilled) this.#event(c, 'oom');
-    await this.#nets?.detach(c).catch((err: unknown) => log().warn({ err, id }, 'network teardown failed'));
     this.#event(c, 'die', { exitCode: String(exit.exitCode) });
     for (const w of e.exitWaiters) w(exit.exitCode);
     e.exitWaiters.clear();
@@ -785,6 +790,7 @@ class ContainerEngine implements Engine {
     }
     if (c.State.RemovalInProgress) {
       // rm -f is waiting: it deletes, unmounts and removes everything in one go
+      await netDown;
       run.resolveExited();
       return;
     }
@@ -792,7 +798,7 @@ class ContainerEngine implements Engine {
       await Promise.all([
         this.#rt.delete(id).then(() => { e.runtimeHeld = false; mark('runtime'); }, (err: unknown) => log().warn({ err, id }, 'runtime delete failed')),
         this.#image.unmountRwLayer(id).then(() => mark('unmounted'), (err: unknown) => log().warn({ err, id }, 'unmount failed')),
-        this.#persist(e, false, false).then(() => mark('persisted')),
+        netDown.then(() => this.#persist(e, false, false)).then(() => mark('persisted')),
       ]);
     } finally {
       run.resolveExited();

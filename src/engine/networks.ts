@@ -474,7 +474,7 @@ export class Networks {
       joins.forEach(({ key, n, ep }, i) => {
         const ip = this.#allocateIP(n, ep, key, taken);
         taken.push({ n, ip });
-        const mac = i === 0 && c.Config.MacAddress ? c.Config.MacAddress : ep.MacAddress && (ep.IPAMConfig as { IPv4Address?: string } | null)?.IPv4Address === undefined && !ep.IPAddress ? ep.MacAddress : macFromIP(ip);
+        const mac = (i === 0 && c.Config.MacAddress) || ep.MacAddress || macFromIP(ip);
         const link: SandboxLink = { bridge: n.bridge, hostIf: `veth${newId().slice(0, 7)}`, ifname: `eth${i}`, ip, prefix: n.prefix, mac, mtu: n.mtu };
         if (!gatewaySet && !n.rec.Internal) { link.gateway = n.gateway!; gatewaySet = true; }
         links.push(link);
@@ -483,7 +483,6 @@ export class Networks {
           Aliases: n.rec.Name === 'bridge' ? ep.Aliases : uniq([...(ep.Aliases ?? []), c.ID.slice(0, 12)]),
         });
       });
-      await createSandbox(path, links);
     } catch (err) {
       for (const { ep } of joins) clearEndpoint(ep);
       throw err;
@@ -491,13 +490,13 @@ export class Networks {
     ns.SandboxID = sandboxId;
     ns.SandboxKey = path;
     ns.Bridge = '';
-    // ports
-    try {
-      ns.Ports = await this.#publish(c);
-    } catch (err) {
+    // the namespace and the ports (proxies, rules) at once: the ports need only the addresses
+    const [made, published] = await Promise.allSettled([createSandbox(path, links), this.#publish(c)]);
+    if (made.status === 'rejected' || published.status === 'rejected') {
       await this.detach(c);
-      throw err;
+      throw made.status === 'rejected' ? made.reason : (published as PromiseRejectedResult).reason;
     }
+    ns.Ports = published.value;
     for (const { n } of joins) this.#h.emit('connect', n.rec.Id, { container: c.ID, name: n.rec.Name, type: n.rec.Driver });
     const first = joins[0]!;
     const user = first.n.rec.Name !== 'bridge';

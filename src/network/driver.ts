@@ -51,12 +51,23 @@ function batch(lines: string[], inside: boolean): string {
 }
 
 /**
- * A new network namespace bound at `path` with loopback up and the given links. On failure nothing is left
- * (the bind, the file and any veth made are removed) and the error says which command failed.
+ * A new network namespace bound at `path` with loopback up and the given links. `unshare --net=<file>` runs the
+ * `ip -batch` inside the new namespace: each veth is made there, its peer sent to berthd's namespace (`netns
+ * $PPID`: the shell's parent is berthd), then one batch outside puts the peers on their bridges. Two execs after
+ * the shell. On failure nothing is left (the bind, the file and any veth made are removed).
  */
 export async function createSandbox(path: string, links: SandboxLink[]): Promise<void> {
-  const cmds = links.map(linkCommands);
-  const script = `NS=$1\n: > "$NS"\nunshare --net="$NS" true\n${batch(cmds.flatMap((c) => c.host), false)}${batch(['link set lo up', ...cmds.flatMap((c) => c.inside)], true)}`;
+  const inside = ['link set lo up'];
+  for (const l of links) {
+    inside.push(
+      `link add ${l.ifname} mtu ${l.mtu} address ${l.mac} type veth peer name ${l.hostIf} mtu ${l.mtu} netns $PPID`,
+      `addr add ${l.ip}/${l.prefix} brd + dev ${l.ifname}`,
+      `link set ${l.ifname} up`,
+      ...(l.gateway ? [`route add default via ${l.gateway} dev ${l.ifname}`] : []),
+    );
+  }
+  const outside = links.map((l) => `link set ${l.hostIf} master ${l.bridge} up`);
+  const script = `NS=$1\n: > "$NS"\nunshare --net="$NS" ip -batch - <<EOF\n${inside.join('\n')}\nEOF\n${batch(outside, false)}`;
   try {
     await sh(script, [path]);
   } catch (err) {
