@@ -155,7 +155,9 @@ describe('exec', { skip: integrationSkip() }, () => {
       await new Promise((r) => setTimeout(r, 500));
       t2.type('echo back');
       await t2.waitFor(/^back$/m);
-      await retryUntil(t2, 'stty size', /^24 80$/m);
+      // the re-attached terminal follows a resize (the CLI's own h+1,w+1 then h,w dance at attach is its business)
+      t2.resize(90, 30);
+      await retryUntil(t2, 'stty size', /^30 90$/m);
       t2.type('exit');
       await t2.waitFor(/EXIT=0$/m);
     } finally {
