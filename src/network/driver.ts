@@ -8,7 +8,7 @@
  * (live-restore); runc joins it by path.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { run, SystemError, log } from '../lib/index.ts';
+import { run, runInHelper, SystemError, log } from '../lib/index.ts';
 import { restoreScript, cleanupScript, type RuleSet, type Ownership } from './rules.ts';
 
 /** One interface of a container: the veth end `ifname` inside, `hostIf` on `bridge` outside. */
@@ -25,8 +25,10 @@ export interface SandboxLink {
   gateway?: string;
 }
 
-function sh(script: string, args: string[] = []): Promise<void> {
-  return run('sh', ['-e', '-c', script, 'sh', ...args]).then(() => undefined);
+/** A script through the daemon's long-lived shell helper: forking a small sh instead of the daemon (~7 ms less). */
+async function sh(script: string, args: string[] = []): Promise<void> {
+  const r = await runInHelper('sh', ['-e', '-c', script, 'sh', ...args]);
+  if (r.code !== 0) throw new SystemError(`network setup failed: ${r.output.trim() || `exit status ${r.code}`}`);
 }
 
 /** The commands that add one link to the sandbox at `ns` (host side, then inside). */
