@@ -1595,7 +1595,15 @@ class ContainerEngine implements Engine {
   async connectNetwork(ref: string, container: string, endpoint: EndpointRequest): Promise<void> {
     const nets = this.#netsOn;
     const e = this.#resolve(container);
-    await this.#lock(e, () => nets.connect(ref, e.c, endpoint));
+    await this.#lock(e, async () => {
+      const { dns } = await nets.connect(ref, e.c, endpoint);
+      // a default-bridge container now on a user network resolves through that network's DNS, as with dockerd;
+      // written in place: the container sees the file through a bind mount of this inode
+      if (dns && e.c.ResolvConfPath && e.run) {
+        const [, resolv] = await this.#etcFiles(e.c, { netns: e.c.NetworkSettings.SandboxKey, kind: 'user', dns }, []);
+        await writeFile(e.c.ResolvConfPath, resolv);
+      }
+    });
   }
   async disconnectNetwork(ref: string, container: string, force: boolean): Promise<void> {
     const nets = this.#netsOn;

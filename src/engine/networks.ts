@@ -630,7 +630,11 @@ export class Networks {
     return !p || !p.startsWith(join(this.#h.execRoot, 'netns')) || sandboxAlive(p);
   }
 
-  async connect(ref: string, container: Container, req: EndpointRequest): Promise<void> {
+  /**
+   * Connects a container; for a running one on the default bridge joining a user network, returns the DNS address
+   * its resolv.conf should now name (dockerd starts its embedded resolver for the container then).
+   */
+  async connect(ref: string, container: Container, req: EndpointRequest): Promise<{ dns?: string }> {
     const n = this.#find(ref);
     const mode = container.HostConfig.NetworkMode || 'default';
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new ForbiddenError(`container sharing network namespace with another container or host cannot be connected to any other network`);
@@ -644,7 +648,7 @@ export class Networks {
       nets[n.rec.Name] = ep;
       await this.#h.persist(container);
       this.#h.emit('connect', n.rec.Id, { container: container.ID, name: n.rec.Name, type: 'bridge' });
-      return;
+      return {};
     }
     const ip = this.#allocateIP(n, ep, n.rec.Name, []);
     const i = Object.keys(nets).length;
@@ -659,6 +663,9 @@ export class Networks {
     nets[n.rec.Name] = ep;
     await this.#h.persist(container);
     this.#h.emit('connect', n.rec.Id, { container: container.ID, name: n.rec.Name, type: 'bridge' });
+    const before = Object.entries(nets).filter(([k]) => k !== n.rec.Name).map(([k, e]) => this.#byKey(k, e));
+    const hadResolver = before.some((b) => b && b.rec.Name !== 'bridge');
+    return n.rec.Name !== 'bridge' && !hadResolver && n.gateway ? { dns: n.gateway } : {};
   }
 
   async disconnect(ref: string, container: Container, force: boolean): Promise<void> {

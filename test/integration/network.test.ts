@@ -134,6 +134,9 @@ describe('networking', { skip: integrationSkip() }, () => {
     const addrs = (await ok(['exec', 'c1', 'ip', '-o', '-4', 'addr'])).stdout;
     assert.match(addrs, /eth1\s+inet 172\.\d+\.0\.2\//);
     assert.equal((await d.docker(['run', '--rm', '--network', 'side', IMG, 'ping', '-c', '1', '-W', '2', 'sidekick'])).code, 0);
+    // now on a user network, c1 resolves through its DNS, as with dockerd
+    assert.match((await ok(['exec', 'c1', 'cat', '/etc/resolv.conf'])).stdout, /^nameserver 172\.\d+\.0\.1$/m);
+    assert.match((await ok(['exec', 'c1', 'nslookup', 'sidekick'])).stdout, /Address: 172\.\d+\.0\.2/);
     await ok(['network', 'disconnect', 'side', 'c1']);
     assert.doesNotMatch((await ok(['exec', 'c1', 'ip', '-o', '-4', 'addr'])).stdout, /eth1/);
     await ok(['rm', '-f', 'c1']);
