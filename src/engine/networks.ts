@@ -6,6 +6,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import {
   ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, atomicWriteJson, newId, log, run,
 } from '../lib/index.ts';
@@ -96,6 +97,8 @@ export class Networks {
   #ports = new PortAllocator();
   #rulesQueue: Promise<void> = Promise.resolve();
   #rulesDirty = false;
+  /** The host has IPv6: published ports get a `::` binding too (through the proxy). */
+  #v6 = false;
   /** Networks being removed: their rules are still berth's to delete. */
   readonly #gone = new Set<Net>();
 
@@ -119,6 +122,7 @@ export class Networks {
       if (!recs.some((r) => r.Name === name)) recs.unshift(await this.#save(predefined(name, name === 'host' ? 'host' : 'null')));
     }
     const cfg = this.#h.config;
+    this.#v6 = await ipv6Available();
     if (cfg.ipForward !== false) await setSysctl('net.ipv4.ip_forward', '1');
     let def = recs.find((r) => r.Name === 'bridge');
     if (cfg.bridge === 'none') {
@@ -546,11 +550,17 @@ export class Networks {
         const res: { HostIp: string; HostPort: string }[] = [];
         for (const b of list) {
           const ip = b.HostIp || defIp;
-          if (ip.includes(':')) continue; // IPv4 only
+          if (ip.includes(':') && !this.#v6) continue;
           const [lo, hi] = (b.HostPort || '').split('-').map((x) => (x ? Number(x) : 0));
           const port = this.#ports.allocate(ip, proto, lo ?? 0, hi ?? 0);
           taken.push({ ip, proto, port });
           res.push({ HostIp: ip, HostPort: String(port) });
+          // an unspecified address is IPv4 and IPv6 (dockerd 20.10: 0.0.0.0 and ::, one port), IPv6 by the proxy only
+          if (!b.HostIp && !this.#h.config.ip && this.#v6) {
+            this.#ports.allocate('::', proto, port);
+            taken.push({ ip: '::', proto, port });
+            res.push({ HostIp: '::', HostPort: String(port) });
+          }
         }
         out[`${num}/${proto}`] = res;
       }
@@ -762,7 +772,8 @@ export class Networks {
       icc: n.rec.Name === 'bridge' ? cfg.icc !== false : n.rec.Options[`${BRIDGE_OPT}enable_icc`] !== 'false',
       masquerade: n.rec.Name === 'bridge' ? cfg.ipMasq !== false : n.rec.Options[`${BRIDGE_OPT}enable_ip_masquerade`] !== 'false',
     }));
-    const ports = this.#h.containers().filter((c) => this.#h.running(c) || c.NetworkSettings?.SandboxKey).flatMap((c) => this.#bindings(c));
+    // IPv6 bindings are served by the proxy alone (no ip6tables, as dockerd 20.10 without it)
+    const ports = this.#h.containers().filter((c) => this.#h.running(c) || c.NetworkSettings?.SandboxKey).flatMap((c) => this.#bindings(c)).filter((p) => !p.hostIp.includes(':'));
     await applyRules(generateRules({ networks, ports, userlandProxy: cfg.userlandProxy !== false }), this.#ownership());
   }
 }
@@ -775,6 +786,15 @@ function predefined(name: string, driver: string): NetworkRecord {
 }
 
 function uniq(a: string[]): string[] { return [...new Set(a)]; }
+
+/** Can this host listen on `::` (IPv6 on, not only loopback-less)? */
+function ipv6Available(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ host: '::', port: 0, ipv6Only: true }, () => s.close(() => resolve(true)));
+  });
+}
 
 function endpointFromRequest(r: EndpointRequest): Partial<EndpointSettings> {
   const out: Partial<EndpointSettings> = {};

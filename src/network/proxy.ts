@@ -60,7 +60,8 @@ function startTcp(spec: ProxySpec): Promise<Proxy> {
   });
   return new Promise((resolve, reject) => {
     server.once('error', (e) => reject(bindError(spec, e)));
-    server.listen({ host: bindHost(spec.hostIp), port: spec.hostPort }, () => {
+    // ipv6Only: `::` must not take the IPv4 port too (0.0.0.0 has its own proxy), as docker-proxy binds them apart
+    server.listen({ host: bindHost(spec.hostIp), port: spec.hostPort, ipv6Only: net.isIPv6(bindHost(spec.hostIp)) }, () => {
       server.on('error', (e) => log().warn({ err: e, port: spec.hostPort }, 'userland proxy: listener error'));
       resolve({
         close: () => new Promise<void>((r) => {
@@ -74,7 +75,7 @@ function startTcp(spec: ProxySpec): Promise<Proxy> {
 
 function startUdp(spec: ProxySpec, idleMs: number): Promise<Proxy> {
   // No reuseAddr: a second bind of the same port must fail, that is how a taken port shows.
-  const sock = dgram.createSocket(udpType(bindHost(spec.hostIp)));
+  const sock = dgram.createSocket({ type: udpType(bindHost(spec.hostIp)), ipv6Only: net.isIPv6(bindHost(spec.hostIp)) });
   /** client "address|port" → the socket that speaks to the container for that client. */
   const flows = new Map<string, { up: dgram.Socket; timer: NodeJS.Timeout }>();
   let closed = false;
@@ -129,9 +130,9 @@ export async function portFree(proto: ProxySpec['proto'], hostIp: string, port: 
     if (proto === 'tcp') {
       const s = net.createServer();
       s.once('error', () => resolve(false));
-      s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
+      s.listen({ host, port, exclusive: true, ipv6Only: net.isIPv6(host) }, () => s.close(() => resolve(true)));
     } else {
-      const s = dgram.createSocket(udpType(host));
+      const s = dgram.createSocket({ type: udpType(host), ipv6Only: net.isIPv6(host) });
       s.once('error', () => { s.close(); resolve(false); });
       s.bind({ address: host, port, exclusive: true }, () => s.close(() => resolve(true)));
     }

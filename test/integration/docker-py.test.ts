@@ -118,7 +118,7 @@ print(json.dumps(out))
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(out.net, ['pynet', [{ Subnet: '10.33.0.0/24', Gateway: '10.33.0.1' }], { team: 'py' }]);
     assert.equal(out.ip, '10.33.0.2');
-    assert.deepEqual(out.ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8088' }] });
+    assert.deepEqual(out.ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8088' }, { HostIp: '::', HostPort: '8088' }] });
     assert.equal(out.lookup, 1);
     assert.deepEqual(out.members, ['pysrv']);
     assert.deepEqual(out.connected, ['bridge', 'pynet']);

@@ -81,11 +81,15 @@ describe('networking', { skip: integrationSkip() }, () => {
       '-A FORWARD -j BERTH-ISOLATION-STAGE-1',
       '-A BERTH-USER -j RETURN',
     ]) assert.ok(rules.split('\n').includes(r), `iptables-save lacks ${r}\n${rules}`);
-    assert.equal((await ok(['port', 'web'])).stdout, '80/tcp -> 0.0.0.0:8080\n');
-    assert.equal((await ok(['ps', '--format', '{{.Names}} {{.Ports}}'])).stdout, 'web 0.0.0.0:8080->80/tcp\n');
+    // as dockerd 20.10 on a host with IPv6: 0.0.0.0 and :: (the IPv6 side through the proxy)
+    assert.equal((await d.docker20(['port', 'web'])).stdout, '80/tcp -> 0.0.0.0:8080\n80/tcp -> :::8080\n');
+    assert.equal((await d.docker20(['ps', '--format', '{{.Names}} {{.Ports}}'])).stdout, 'web 0.0.0.0:8080->80/tcp, :::8080->80/tcp\n');
+    assert.equal((await ok(['port', 'web'])).stdout, '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n', 'the 28.2 CLI brackets IPv6');
+    assert.equal((await d.berth(['ps', '--format', '{{.Names}} {{.Ports}}'])).stdout, 'web 0.0.0.0:8080->80/tcp, :::8080->80/tcp\n');
+    assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', 'http://[::1]:8080/'])).stdout, '200');
     const [ins] = JSON.parse((await ok(['inspect', 'web'])).stdout) as { NetworkSettings: { IPAddress: string; MacAddress: string; Gateway: string; SandboxKey: string; Ports: unknown } }[];
     assert.deepEqual([ins!.NetworkSettings.IPAddress, ins!.NetworkSettings.MacAddress, ins!.NetworkSettings.Gateway], ['172.17.0.2', '02:42:ac:11:00:02', '172.17.0.1']);
-    assert.deepEqual(ins!.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] });
+    assert.deepEqual(ins!.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] });
     assert.equal((await ok(['exec', 'web', 'cat', '/etc/hosts'])).stdout.split('\n').at(-2), `172.17.0.2\t${id.slice(0, 12)}`);
     // the same port again: Docker's words, the second container stays Created
     const again = await d.docker(['run', '-d', '--name', 'web2', '-p', '8080:80', 'nginx:bookworm']);
@@ -95,7 +99,7 @@ describe('networking', { skip: integrationSkip() }, () => {
     await ok(['rm', 'web2']);
     // -P: the exposed port gets an ephemeral one
     await ok(['run', '-d', '--name', 'webp', '-P', 'nginx:bookworm']);
-    assert.match((await ok(['port', 'webp', '80'])).stdout, /^0\.0\.0\.0:(3[2-9]\d{3}|[4-5]\d{4}|60\d{3})\n$/);
+    assert.match((await d.docker20(['port', 'webp', '80'])).stdout, /^0\.0\.0\.0:(3[2-9]\d{3}|[4-5]\d{4}|60\d{3})\n:::\1\n$/);
     await ok(['rm', '-f', 'webp']);
   });
 
