@@ -8,6 +8,7 @@
  * (live-restore); runc joins it by path.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { run, runInHelper, SystemError, log } from '../lib/index.ts';
 import { restoreScript, cleanupScript, type RuleSet, type Ownership } from './rules.ts';
 
@@ -112,9 +113,11 @@ export async function sandboxAlive(path: string): Promise<boolean> {
 
 /** The bridge with its gateway address and MTU, up; an existing one is kept (its address is replaced). */
 export async function ensureBridge(name: string, gatewayCidr: string, mtu: number): Promise<void> {
+  // a new bridge gets a 02:42 MAC as dockerd gives docker0 (and keeps it whatever ports join)
+  const mac = ['02', '42', ...randomBytes(4).toString('hex').match(/../g)!].join(':');
   await sh(
-    `ip link show "$1" >/dev/null 2>&1 || ip link add "$1" mtu "$3" type bridge\nip addr replace "$2" dev "$1"\nip link set "$1" mtu "$3" up\n`,
-    [name, gatewayCidr, String(mtu)],
+    `ip link show "$1" >/dev/null 2>&1 || ip link add "$1" address "$4" mtu "$3" type bridge\nip addr replace "$2" brd + dev "$1"\nip link set "$1" mtu "$3" up\n`,
+    [name, gatewayCidr, String(mtu), mac],
   );
 }
 
