@@ -14,7 +14,7 @@ import {
   parseCidr, formatCidr, cidrOverlaps, cidrContains, parseIPv4, formatIPv4, pickPool, macFromIP, DEFAULT_ADDRESS_POOLS, bridgeName,
   generateRules, DEFAULT_BRIDGE, PortAllocator, publishAll,
   createSandbox, deleteSandbox, addLink, removeLink, sandboxAlive, ensureBridge, deleteBridge, bridgeAddress, routedPrefixes, setSysctl,
-  applyRules, removeRules, DnsServer, startProxy,
+  applyRules, removeRules, newDnsServer, startProxy, type DnsServer,
   type AddressPool, type BridgeNetwork, type PublishedPort, type SandboxLink,
 } from '../network/index.ts';
 import type { Container, EndpointSettings, PortMap } from './model.ts';
@@ -732,7 +732,7 @@ export class Networks {
       upstream = t.split('\n').map((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1]).filter((x): x is string => !!x && !x.startsWith('127.'));
     }).catch(() => {});
     await refresh();
-    const dns = new DnsServer({
+    const dns = await newDnsServer({
       address: n.gateway, records: { lookup: (name: string) => { cache = undefined; return records().get(name) ?? []; } },
       upstream: () => upstream,
     });

@@ -30,5 +30,14 @@ export {
 
 /** `br-` + the first 12 hex digits of the network id: a user network's bridge name. */
 export function bridgeName(networkId: string): string { return `br-${networkId.slice(0, 12)}`; }
-export { DnsServer, type DnsRecords, type DnsServerOptions } from './dns.ts';
-export { startProxy, portFree, type ProxySpec, type ProxyOptions, type Proxy } from './proxy.ts';
+// the DNS server and the port proxy load on first use: an idle daemon without user networks or published ports
+// does not carry them
+export type { DnsServer, DnsRecords, DnsServerOptions } from './dns.ts';
+export type { ProxySpec, ProxyOptions, Proxy } from './proxy.ts';
+export async function newDnsServer(o: import('./dns.ts').DnsServerOptions): Promise<import('./dns.ts').DnsServer> {
+  const { DnsServer } = await import('./dns.ts');
+  return new DnsServer(o);
+}
+export async function startProxy(spec: import('./proxy.ts').ProxySpec, opts?: import('./proxy.ts').ProxyOptions): Promise<import('./proxy.ts').Proxy> {
+  return (await import('./proxy.ts')).startProxy(spec, opts);
+}
