@@ -135,6 +135,7 @@ export class Networks {
     }
     for (const r of recs) this.#nets.set(r.Id, this.#net(r));
     await Promise.all([...this.#nets.values()].filter((n) => n.bridge && n.rec.Name !== 'bridge').map((n) => this.#bridgeUp(n)));
+    await this.#sweepSandboxes();
     // endpoints and ports of the containers that kept running (live-restore)
     for (const c of this.#h.containers()) {
       if (!this.#h.running(c)) continue;
@@ -144,6 +145,14 @@ export class Networks {
     await Promise.all([...this.#nets.values()].filter((n) => n.rec.Driver === 'bridge' && n.rec.Name !== 'bridge').map((n) => this.#startDns(n)));
     if (this.#iptables) await this.#applyRules();
     else await removeRules(this.#ownership()).catch(() => {});
+  }
+
+  /** Namespaces no container holds: left by a crash between making one and recording it. */
+  async #sweepSandboxes(): Promise<void> {
+    const dir = join(this.#h.execRoot, 'netns');
+    const held = new Set(this.#h.containers().map((c) => c.NetworkSettings?.SandboxKey).filter(Boolean));
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.map((n) => join(dir, n)).filter((p) => !held.has(p)).map((p) => deleteSandbox(p).catch(() => {})));
   }
 
   async #defaultBridge(prev: NetworkRecord | undefined, recs: NetworkRecord[]): Promise<NetworkRecord> {
@@ -450,7 +459,8 @@ export class Networks {
     const hostGateway = bridgeNet?.gateway;
     const base = { ...(hostGateway ? { hostGateway } : {}) };
     if (mode === 'host') return { netns: 'host', kind: 'host', ...base };
-    if (mode === 'none') return { netns: undefined, kind: 'none', ...base };
+    // bridge: none turns the default bridge off: a default container then has loopback only, as with dockerd
+    if (mode === 'none' || (mode === 'default' && !bridgeNet)) return { netns: undefined, kind: 'none', ...base };
     if (mode.startsWith('container:')) {
       const peer = this.#h.resolve(mode.slice('container:'.length));
       if (!this.#h.running(peer)) throw new ConflictError(`cannot join network of a non running container: ${peer.ID}`);

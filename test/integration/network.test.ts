@@ -192,7 +192,7 @@ describe('networking: daemon options and two hosts', { skip: integrationSkip() }
   const daemons: Daemon[] = [];
   after(async () => { for (const d of daemons) await d.cleanup(); });
 
-  it('bip sets the default subnet; icc: false drops traffic between containers; iptables: false writes no rule', async () => {
+  it('bip sets the default subnet; icc: false drops traffic between containers; iptables: false writes no rule; bridge: none', async () => {
     const d = await startDaemon({ config: { bip: '10.55.0.1/24', icc: false } });
     daemons.push(d);
     await d.load('busybox');
@@ -208,6 +208,14 @@ describe('networking: daemon options and two hosts', { skip: integrationSkip() }
     await d2.load('busybox');
     assert.equal((await d2.docker(['run', '--rm', '-p', '8081:80', IMG, 'true'])).code, 0);
     assert.doesNotMatch((await d2.inNetns('iptables-save', [])).stdout, /BERTH/);
+    // bridge: none: no default bridge; a default container has loopback only
+    const d3 = await startDaemon({ config: { bridge: 'none' } });
+    daemons.push(d3);
+    await d3.load('busybox');
+    const links = await d3.docker(['run', '--rm', IMG, 'ip', '-o', 'link']);
+    assert.equal(links.code, 0, links.stderr);
+    assert.deepEqual(links.stdout.trim().split('\n').map((l) => l.split(':')[1]!.trim()), ['lo']);
+    assert.doesNotMatch((await d3.inNetns('ip', ['-o', 'link'])).stdout, /berth0/);
   });
 
   it('NET-45: two berth hosts with their own bip and static routes reach each other\'s containers', async () => {
