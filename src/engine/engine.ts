@@ -405,6 +405,7 @@ class ContainerEngine implements Engine {
       extraHosts: !!hc.ExtraHosts?.length, ports: Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts,
       exposed: Object.keys(req.config.ExposedPorts ?? {}).length > 0, mac: !!req.config.MacAddress,
     }, c.NetworkSettings.Networks);
+    if (hc.NetworkMode === 'host' && (Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts)) warnings.push('Published ports are discarded when using host network mode');
     c.NoNewPrivileges = (hc.SecurityOpt ?? []).some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s));
     await this.#vols.register(c);
     const e = this.#newEntry(c);

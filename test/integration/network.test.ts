@@ -160,8 +160,9 @@ describe('networking', { skip: integrationSkip() }, () => {
     assert.match(env!, new RegExp(`^DB_ENV_SECRET=1\nDB_NAME=/[a-z_]+/db\nDB_PORT=tcp://${tip.replaceAll('.', '\\.')}:6379\n`));
     const none = (await ok(['run', '--rm', '--network', 'none', IMG, 'cat', '/etc/hosts'])).stdout;
     assert.equal(none.split('\n').length, 7, 'none: only the default entries');
-    const host = (await ok(['run', '--rm', '--network', 'host', IMG, 'cat', '/etc/hosts'])).stdout;
-    assert.equal(host, sh('cat', ['/etc/hosts']).stdout);
+    const host = await ok(['run', '--rm', '--network', 'host', '-p', '82:80', IMG, 'cat', '/etc/hosts']);
+    assert.equal(host.stdout, sh('cat', ['/etc/hosts']).stdout);
+    assert.match(host.stderr, /WARNING: Published ports are discarded when using host network mode/);
     const shared = await ok(['run', '--rm', '--network', 'container:target', IMG, 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
     assert.ok(shared.stdout.includes(`inet ${tip}/`), shared.stdout);
     const refused = await d.docker(['run', '--rm', '--network', 'container:target', '-p', '81:81', IMG, 'true']);
