@@ -1270,8 +1270,12 @@ class ContainerEngine implements Engine {
     const target = `${repo}:${tag || 'latest'}`;
     await this.#image.tag(source, target);
     const img = await this.#image.get(target);
-    // Docker's event names the tag in its familiar form (`evtag:1`, not `docker.io/library/evtag:1`)
-    this.#bus.emit('image', 'tag', img.id, { name: target.replace(/^docker\.io\/(library\/)?/, '') });
+    this.#tagEvent(img.id, target);
+  }
+
+  /** Docker's event names the tag in its familiar form (`evtag:1`, not `docker.io/library/evtag:1`). */
+  #tagEvent(id: string, ref: string): void {
+    this.#bus.emit('image', 'tag', id, { name: ref.replace(/^docker\.io\/(library\/)?/, '') });
   }
 
   #usedBy = (imageId: string): { id: string; running: boolean } | undefined => {
@@ -1322,6 +1326,8 @@ class ContainerEngine implements Engine {
   async importImage(input: Readable, opts: ImportOptions): Promise<string> {
     const id = await this.#image.importRootfs(input, opts);
     this.#imageNameCache.clear();
+    // as dockerd: the tag, then the import
+    if (opts.repo) this.#tagEvent(id, `${opts.repo}:${opts.tag || 'latest'}`);
     this.#bus.emit('image', 'import', id, { name: id });
     return id;
   }
@@ -1468,6 +1474,8 @@ class ContainerEngine implements Engine {
         parentImage: c.Image || undefined, config, containerConfig: c.Config, container: c.ID, author: o.author, comment: o.comment,
         createdBy: (c.Config.Cmd ?? []).join(' '), ...(o.repo ? { repo: o.repo } : {}), ...(o.tag ? { tag: o.tag } : {}),
       });
+      // as dockerd: the tag, then the commit
+      if (o.repo) this.#tagEvent(id, `${o.repo}:${o.tag || 'latest'}`);
       this.#event(c, 'commit', { comment: o.comment, imageID: id, ...(o.repo ? { imageRef: o.tag ? `${o.repo}:${o.tag}` : o.repo } : {}) });
       return id;
     } finally {

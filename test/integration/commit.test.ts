@@ -30,6 +30,7 @@ describe('commit', { skip: integrationSkip() }, () => {
   });
 
   it('an unchanged container commits to an image without a new layer; a running one is paused and resumed', async () => {
+    const t0 = Math.floor(Date.now() / 1000) - 1;
     assert.equal((await d.docker(['create', '--name', 'same', 'busybox:1.35', 'true'])).code, 0);
     const c = await d.docker(['commit', 'same', 'same:img']);
     assert.equal(c.code, 0, c.stderr);
@@ -40,14 +41,13 @@ describe('commit', { skip: integrationSkip() }, () => {
     assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}}', 'live'])).stdout, 'running\n');
     assert.equal((await d.docker(['run', '--rm', 'live:img', 'cat', '/x'])).stdout, 'x\n');
     // import without -m says where the image came from; the tag event names the tag as the user wrote it
-    const since = Math.floor(Date.now() / 1000) - 1;
     const imp = await d.exec('sh', ['-c', `${DOCKER} export live | ${DOCKER} import - imp:test`], { env: { DOCKER_HOST: d.host } });
     assert.equal(imp.code, 0, imp.stderr);
     assert.equal((await d.docker(['history', '--format', '{{.Comment}}', 'imp:test'])).stdout, 'Imported from -\n');
     assert.equal((await d.docker(['tag', 'imp:test', 'evtag:1'])).code, 0);
-    const ev = await d.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=tag', '--format', '{{.Actor.Attributes.name}}']);
-    // (Docker also reports the tags that commit and import gave; the tag event's name is the familiar form either way)
-    assert.equal(ev.stdout.trim().split('\n').at(-1), 'evtag:1');
+    const ev = await d.docker(['events', '--since', String(t0), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=tag', '--format', '{{.Actor.Attributes.name}}']);
+    // the tags that commit, import and `docker tag` gave, in order, each in its familiar form (as dockerd)
+    assert.deepEqual(ev.stdout.trim().split('\n').slice(-4), ['same:img', 'live:img', 'imp:test', 'evtag:1']);
     assert.doesNotMatch(ev.stdout, /docker\.io\//);
     const missing = await d.docker(['commit', 'nosuch']);
     assert.equal(missing.code, 1);
