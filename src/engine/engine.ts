@@ -849,7 +849,12 @@ class ContainerEngine implements Engine {
       const proc = await buildExecProcess(spec, {
         args, env: [], cwd: '', user: '', containerUser: c.Config.User ?? '', groupAdd: c.HostConfig.GroupAdd ?? [], tty: false, privileged: false,
       });
-      const s = await this.#rt.exec(c.ID, { execId: newId(), process: proc, attach: true, openStdin: false });
+      // as dockerd, a probe is an exec and says so in the events
+      const execId = newId();
+      const what = args.join(' ');
+      this.#event(c, `exec_create: ${what}`, { execID: execId });
+      this.#event(c, `exec_start: ${what}`, { execID: execId });
+      const s = await this.#rt.exec(c.ID, { execId, process: proc, attach: true, openStdin: false });
       let out = '';
       const closed = new Promise<void>((r) => { if (s.io) s.io.onClose(r); else r(); });
       s.io?.onData((_stream, d) => { if (out.length < 8192) out += d.toString('utf8'); });
@@ -862,6 +867,7 @@ class ContainerEngine implements Engine {
         s.io?.close();
         return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutMs)})`, start, end: new Date() };
       }
+      this.#event(c, 'exec_die', { execID: execId, exitCode: String(code) });
       await Promise.race([closed, new Promise((r) => setTimeout(r, 200))]); // the last output trails the exit
       return { exitCode: code, output: out, start, end: new Date() };
     };

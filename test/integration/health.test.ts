@@ -38,6 +38,8 @@ describe('health checks', { skip: integrationSkip() }, () => {
     assert.deepEqual({ code: h.Log[0]!.ExitCode, out: h.Log[0]!.Output }, { code: 1, out: 'checking\n' });
     const ev = await d.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=sick', '--format', '{{.Action}}']);
     assert.match(ev.stdout, /^health_status: unhealthy$/m);
+    // each probe is an exec, in the events as dockerd reports it
+    assert.match(ev.stdout, /^exec_create: \/bin\/sh -c echo checking; exit 1\nexec_start: \/bin\/sh -c echo checking; exit 1\nexec_die$/m);
   });
 
   it('a passing check turns it healthy; --no-healthcheck turns the image\'s off; a slow check times out', async () => {
