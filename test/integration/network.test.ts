@@ -7,6 +7,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startDaemon, integrationSkip, type Daemon } from '../helpers/daemon.ts';
 
 const IMG = 'busybox:1.35';
@@ -169,6 +171,35 @@ describe('networking', { skip: integrationSkip() }, () => {
     assert.equal(refused.code, 125);
     assert.match(refused.stderr, /conflicting options: port publishing and the container type network mode/);
     await ok(['rm', '-f', 'target']);
+  });
+
+  it('docker-compose 1.29: the project network, service names resolved, a published port, down removes them', async () => {
+    const dir = join(d.dir, 'compose');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'docker-compose.yml'), [
+      "version: '3.8'",
+      'services:',
+      '  web:',
+      '    image: busybox:1.35',
+      "    command: sh -c 'mkdir /w && echo hi from web > /w/index.html && httpd -f -p 80 -h /w'",
+      '    ports: ["8090:80"]',
+      '  client:',
+      '    image: busybox:1.35',
+      "    command: sh -c 'until wget -q -O - http://web/; do sleep 0.2; done'",
+      '    depends_on: [web]',
+      '',
+    ].join('\n'));
+    const compose = (args: string[]) => d.exec('docker-compose', ['-f', join(dir, 'docker-compose.yml'), '-p', 'demo', ...args], { env: { DOCKER_HOST: d.host } });
+    const up = await compose(['up', '-d']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /Creating network "demo_default" with the default driver/);
+    assert.equal((await ok(['wait', 'demo_client_1'])).stdout, '0\n');
+    assert.equal((await ok(['logs', 'demo_client_1'])).stdout, 'hi from web\n');
+    assert.equal((await curl(['http://127.0.0.1:8090/'])).stdout, 'hi from web\n');
+    const down = await compose(['down']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stderr, /Removing network demo_default/);
+    assert.doesNotMatch((await ok(['network', 'ls', '--format', '{{.Name}}'])).stdout, /demo_default/);
   });
 
   it('after kill -9 and a restart, the published port still works and no rule is doubled; once everything is removed only the base chains stay', async () => {
