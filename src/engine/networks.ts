@@ -12,8 +12,9 @@ import {
 } from '../lib/index.ts';
 import {
   parseCidr, formatCidr, cidrOverlaps, cidrContains, parseIPv4, formatIPv4, pickPool, macFromIP, DEFAULT_ADDRESS_POOLS, bridgeName,
+  allocateAddress, checkStaticIP,
   generateRules, DEFAULT_BRIDGE, PortAllocator, publishAll,
-  createSandbox, deleteSandbox, addLink, removeLink, sandboxAlive, ensureBridge, deleteBridge, bridgeAddress, routedPrefixes, setSysctl,
+  createSandbox, deleteSandbox, addLink, removeLink, ensureBridge, deleteBridge, bridgeAddress, routedPrefixes, setSysctl,
   applyRules, removeRules, newDnsServer, startProxy, type DnsServer,
   type AddressPool, type BridgeNetwork, type PublishedPort, type SandboxLink,
 } from '../network/index.ts';
@@ -486,7 +487,7 @@ export class Networks {
     let gatewaySet = false;
     try {
       joins.forEach(({ key, n, ep }, i) => {
-        const ip = this.#allocateIP(n, ep, key, taken);
+        const ip = this.#allocateIP(n, ep, taken);
         taken.push({ n, ip });
         const mac = (i === 0 && c.Config.MacAddress) || ep.MacAddress || macFromIP(ip);
         const link: SandboxLink = { bridge: n.bridge, hostIf: `veth${newId().slice(0, 7)}`, ifname: `eth${i}`, ip, prefix: n.prefix, mac, mtu: n.mtu };
@@ -517,30 +518,15 @@ export class Networks {
     return { netns: path, kind: user ? 'user' : 'bridge', ip: first.ep.IPAddress, ...(user ? { dns: first.n.gateway! } : {}), ...base };
   }
 
-  #allocateIP(n: Net, ep: EndpointSettings, key: string, alsoTaken: { n: Net; ip: string }[]): string {
+  /** The endpoint's address: `--ip`, or the lowest free one (network/ipam.ts), never one a running container holds. */
+  #allocateIP(n: Net, ep: EndpointSettings, alsoTaken: { n: Net; ip: string }[]): string {
     const taken = this.#allocated(n);
     for (const t of alsoTaken) if (t.n === n) taken.add(t.ip);
-    taken.add(n.gateway!);
     for (const a of Object.values(n.rec.IPAM.Config[0]?.AuxiliaryAddresses ?? {})) taken.add(a);
-    const sub = parseCidr(n.subnet!);
-    const want = (ep.IPAMConfig as { IPv4Address?: string } | null)?.IPv4Address;
-    if (want) {
-      if (n.rec.Name === 'bridge') throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
-      if (!n.rec.IPAM.Config[0]?.Subnet || n.rec.Options[`${BRIDGE_OPT}default_bridge`]) throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
-      const x = parseIPv4(want);
-      if (x === undefined) throw new InvalidArgumentError(`invalid IPv4 address: ${want}`);
-      if (!cidrContains(sub, x)) throw new InvalidArgumentError(`no available IPv4 addresses on this network's address pools: ${key} (${n.rec.Id}): requested address is out of range`);
-      if (taken.has(want)) throw new ConflictError(`Address already in use`);
-      return want;
-    }
-    const range = n.ipRange ? parseCidr(n.ipRange) : sub;
-    const last = sub.base + 2 ** (32 - sub.bits) - 1;
-    const end = Math.min(range.base + 2 ** (32 - range.bits) - 1, last - 1);
-    for (let x = Math.max(range.base, sub.base + 1); x <= end; x++) {
-      const ip = formatIPv4(x >>> 0);
-      if (!taken.has(ip)) return ip;
-    }
-    throw new ConflictError(`no available IPv4 addresses on this network's address pools: ${key} (${n.rec.Id})`);
+    const want = (ep.IPAMConfig as { IPv4Address?: string } | null)?.IPv4Address || undefined;
+    if (want) checkStaticIP(n.rec.Name, !n.rec.Options[`${BRIDGE_OPT}default_bridge`] && !!n.rec.IPAM.Config[0]?.Subnet);
+    const state = { subnet: n.subnet!, gateway: n.gateway!, ...(n.ipRange ? { ipRange: n.ipRange } : {}), allocated: [...taken] };
+    return allocateAddress(state, want).ip;
   }
 
   /** The container's wanted bindings → allocated host ports, proxies started, rules applied. NetworkSettings.Ports shape. */
@@ -644,12 +630,6 @@ export class Networks {
     if (bindings.length) await this.#rules();
   }
 
-  /** After a daemon restart: is the container's sandbox still there? */
-  async sandboxAlive(c: Container): Promise<boolean> {
-    const p = c.NetworkSettings?.SandboxKey;
-    return !p || !p.startsWith(join(this.#h.execRoot, 'netns')) || sandboxAlive(p);
-  }
-
   /**
    * Connects a container; for a running one on the default bridge joining a user network, returns the DNS address
    * its resolv.conf should now name (dockerd starts its embedded resolver for the container then).
@@ -664,13 +644,13 @@ export class Networks {
     if (n.rec.Name === 'bridge' && req.Aliases?.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
     const ep: EndpointSettings = { ...emptyEndpoint(), ...endpointFromRequest(req) };
     if (!this.#h.running(container)) {
-      if ((ep.IPAMConfig as { IPv4Address?: string } | null)?.IPv4Address) this.#allocateIP(n, ep, n.rec.Name, []); // checks only
+      if ((ep.IPAMConfig as { IPv4Address?: string } | null)?.IPv4Address) this.#allocateIP(n, ep, []); // checks only
       nets[n.rec.Name] = ep;
       await this.#h.persist(container);
       this.#h.emit('connect', n.rec.Id, { container: container.ID, name: n.rec.Name, type: 'bridge' });
       return {};
     }
-    const ip = this.#allocateIP(n, ep, n.rec.Name, []);
+    const ip = this.#allocateIP(n, ep, []);
     const i = Object.keys(nets).length;
     const mac = macFromIP(ip);
     const link: SandboxLink = { bridge: n.bridge, hostIf: `veth${newId().slice(0, 7)}`, ifname: `eth${i}`, ip, prefix: n.prefix, mac, mtu: n.mtu };

@@ -7,7 +7,7 @@
  * (`unshare --net=<file>`), so it outlives a crash of berthd and the container keeps its address
  * (live-restore); runc joins it by path.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { run, runInHelper, SystemError, log } from '../lib/index.ts';
 import { restoreScript, cleanupScript, type RuleSet, type Ownership } from './rules.ts';
@@ -103,12 +103,6 @@ export async function deleteSandbox(path: string, hostIfs: string[] = []): Promi
   const dels = hostIfs.map((h) => `ip link del ${h} 2>/dev/null || true\n`).join('');
   await sh(`${dels}umount "$1" 2>/dev/null || umount -l "$1" 2>/dev/null || true\n`, [path]).catch(() => {});
   await rm(path, { force: true });
-}
-
-/** Is `path` a bound network namespace (a live sandbox after a daemon restart)? */
-export async function sandboxAlive(path: string): Promise<boolean> {
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-  return mounts.split('\n').some((l) => l.split(' ')[4] === path);
 }
 
 /** The bridge with its gateway address and MTU, up; an existing one is kept (its address is replaced). */

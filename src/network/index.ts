@@ -24,7 +24,7 @@ export {
 } from './etcfiles.ts';
 
 export {
-  createSandbox, deleteSandbox, addLink, removeLink, sandboxAlive, ensureBridge, deleteBridge, bridgeAddress, routedPrefixes, setSysctl,
+  createSandbox, deleteSandbox, addLink, removeLink, ensureBridge, deleteBridge, bridgeAddress, routedPrefixes, setSysctl,
   applyRules, removeRules, type SandboxLink,
 } from './driver.ts';
 
