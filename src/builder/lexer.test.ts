@@ -39,7 +39,7 @@ test('quotes and escapes', () => {
 
 test('word splitting: unquoted expansions split, quoted ones do not', () => {
   assert.deepEqual(expandWords('a  b\tc', env), ['a', 'b', 'c']);
-  assert.deepEqual(expandWords('x${SP}y', env), ['x', 'a', 'by']);
+  assert.deepEqual(expandWords('x${SP}y', env), ['x', 'a', 'b', 'y']);
   assert.deepEqual(expandWords('x"${SP}"y', env), ['x a  b y']);
   assert.deepEqual(expandWords('a\\ b "c d" \'e f\'', env), ['a b', 'c d', 'e f']);
   assert.deepEqual(expandWords('"" $EMPTY', env), []); // empty words vanish, as in ProcessWords
@@ -59,10 +59,12 @@ test('env may be a Map or a function; errors are InvalidArgumentError', () => {
   for (const [w, msg] of [
     ['"open', 'unexpected end of statement while looking for matching double-quote'],
     ["'open", 'unexpected end of statement while looking for matching single-quote'],
-    ['${V', "syntax error: missing '}'"],
+    ['${V', 'unsupported modifier (\uFFFD) in substitution'], // Docker's own (odd) text
     ['${V:-x', "syntax error: missing '}'"],
     ['${}', 'syntax error: bad substitution'],
     ['${V*x}', 'unsupported modifier (*) in substitution'],
+    ['${V:x}', 'unsupported modifier (:x) in substitution'],
+    ['${V:', "syntax error: missing '}'"],
   ] as const) {
     assert.throws(() => expandWord(w, env), (e: unknown) => {
       assert.ok(e instanceof InvalidArgumentError);

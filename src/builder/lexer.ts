@@ -28,7 +28,9 @@ function getter(env: Env): (name: string) => string | undefined {
   return (n) => (Object.hasOwn(rec, n) ? rec[n] : undefined);
 }
 
-const isSpace = (ch: string): boolean => /^\s$/u.test(ch);
+/** Go's unicode.IsSpace (JS `\s` differs: it has U+FEFF, lacks U+0085). */
+export const isSpace = (ch: string | undefined): boolean =>
+  ch !== undefined && /^[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(ch);
 
 /** Collects whitespace-separated words; text from quotes or escapes never splits. */
 class Words {
@@ -164,7 +166,8 @@ class ShellWord {
     if (first === '{' || first === '}' || first === ':') throw new Error('syntax error: bad substitution');
     const name = this.processName();
     let ch = this.next();
-    let mod = ch;
+    // Go turns the scanner's EOF into U+FFFD in the message; keep Docker's text.
+    let mod = ch === EOF ? '\uFFFD' : ch;
     if (ch === '}') {
       const v = this.get(name);
       if (v === undefined && this.opts.skipUnsetEnv) return `\${${name}}`;
@@ -174,11 +177,12 @@ class ShellWord {
     if (ch === ':') {
       nullIsUnset = true;
       ch = this.next();
-      mod += ch;
+      mod += ch === EOF ? '\uFFFD' : ch;
     }
-    if (ch !== '-' && ch !== '+' && ch !== '?') {
-      throw new Error(`unsupported modifier (${mod}) in substitution`);
-    }
+    // Without a colon an unknown modifier fails at once; after `:` Go reads the word first
+    // (so a missing `}` wins). `#`, `%` and `/` (newer BuildKit, not Docker 20.10) are unsupported.
+    const known = ch === '-' || ch === '+' || ch === '?';
+    if (!known && !nullIsUnset) throw new Error(`unsupported modifier (${mod}) in substitution`);
     let word: string;
     try {
       word = this.processStopOn('}', false).result;
@@ -186,6 +190,7 @@ class ShellWord {
       if (this.peek() === EOF) throw new Error("syntax error: missing '}'");
       throw e;
     }
+    if (!known) throw new Error(`unsupported modifier (${mod}) in substitution`);
     const v = this.get(name);
     if (v === undefined && this.opts.skipUnsetEnv) return `\${${name}${mod}${word}}`;
     const unset = v === undefined || (nullIsUnset && v === '');

@@ -170,7 +170,7 @@ test('heredocs: body lines, quoted markers, <<- and several per line', () => {
   assert.deepEqual(exec?.heredocs, []);
   assert.deepEqual(onb?.sub?.heredocs.map((h) => h.content), ['x\n']);
   assert.deepEqual(r.children.map((n) => [n.startLine, n.endLine]), [[1, 1], [2, 4], [5, 7], [8, 12], [13, 13], [14, 16]]);
-  assert.throws(() => parseDockerfile('FROM x\nRUN <<EOF\necho\n'), { message: 'unterminated heredoc', line: 2 });
+  assert.throws(() => parseDockerfile('FROM x\nRUN <<EOF\necho\n'), { message: 'failed to parse Dockerfile: unterminated heredoc', line: 2 });
 });
 
 test('dump quotes strings as Go does', () => {
@@ -181,15 +181,15 @@ test('dump quotes strings as Go does', () => {
 test('errors carry Docker\'s text and the line', () => {
   const cases: [string, string, number][] = [
     ['', 'the Dockerfile (Dockerfile) cannot be empty', 0],
-    ['# only\n\n# comments\n', 'file with no instructions', 3],
-    ['FROM x\nENV FOO\n', 'ENV must have two arguments', 2],
+    ['# only\n\n# comments\n', 'failed to parse Dockerfile: file with no instructions', 3],
+    ['FROM x\nENV FOO\n', 'failed to parse Dockerfile: ENV must have two arguments', 2],
     ['FROM x\n\nRUNN echo\n', 'dockerfile parse error line 3: unknown instruction: RUNN', 3],
     ['FROM x\nrunn echo\n', 'dockerfile parse error line 2: unknown instruction: RUNN', 2],
     ['FROM x\nENV =x\n', 'dockerfile parse error line 2: ENV names can not be blank', 2],
     ['FROM x\nENV\n', 'dockerfile parse error line 2: ENV requires at least one argument', 2],
-    ['FROM x\nENV a=1 b\n', 'Syntax error - can\'t find = in "b". Must be of the form: name=value', 2],
-    ['FROM x\nCMD ["a", ["b"]]\n', 'when using JSON array syntax, arrays must be comprised of strings only', 2],
-    ['FROM x\nCMD [1]\n', 'when using JSON array syntax, arrays must be comprised of strings only', 2],
+    ['FROM x\nENV a=1 b\n', 'failed to parse Dockerfile: Syntax error - can\'t find = in "b". Must be of the form: name=value', 2],
+    ['FROM x\nCMD ["a", ["b"]]\n', 'failed to parse Dockerfile: when using JSON array syntax, arrays must be comprised of strings only', 2],
+    ['FROM x\nCMD [1]\n', 'failed to parse Dockerfile: when using JSON array syntax, arrays must be comprised of strings only', 2],
     ['FROM a b\n', 'dockerfile parse error line 1: FROM requires either one or three arguments', 1],
     ['FROM x\nCOPY a\n', 'dockerfile parse error line 2: COPY requires at least two arguments, but only one was provided. Destination could not be determined', 2],
     ['FROM x\nONBUILD ONBUILD RUN a\n', 'dockerfile parse error line 2: Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed', 2],
@@ -197,8 +197,9 @@ test('errors carry Docker\'s text and the line', () => {
     ['FROM x\nHEALTHCHECK NONE x\n', 'dockerfile parse error line 2: HEALTHCHECK NONE takes no arguments', 2],
     ['FROM x\nHEALTHCHECK CMD\n', 'dockerfile parse error line 2: Missing command after HEALTHCHECK CMD', 2],
     ['FROM x\nHEALTHCHECK PING x\n', 'dockerfile parse error line 2: Unknown type "PING" in HEALTHCHECK (try CMD)', 2],
-    ['# escape=x\nFROM x\n', "invalid escape token 'x' does not match ` or \\", 1],
-    ['# escape=`\n# escape=\\\nFROM x\n', 'only one escape parser directive can be used', 2],
+    ['# escape=x\nFROM x\n', "failed to parse Dockerfile: invalid escape token 'x' does not match ` or \\", 1],
+    ['# escape=`\n# escape=\\\nFROM x\n', 'failed to parse Dockerfile: only one escape parser directive can be used', 2],
+    [`FROM x\nLABEL a=${'é'.repeat(32768)}\n`, 'failed to parse Dockerfile: dockerfile line greater than max allowed size of 65535', 2],
   ];
   for (const [df, message, line] of cases) {
     assert.throws(() => parseDockerfile(df), (e: unknown) => {
@@ -209,6 +210,9 @@ test('errors carry Docker\'s text and the line', () => {
     });
   }
   assert.throws(() => parseDockerfile('', { name: 'build/Dockerfile.dev' }), { message: 'the Dockerfile (build/Dockerfile.dev) cannot be empty' });
+  // Docker 20.10's classic builder has no heredocs: the body lines are instructions.
+  assert.throws(() => parseDockerfile('FROM x\nRUN <<EOF\necho\nEOF\n', { heredocs: false }),
+    { message: 'dockerfile parse error line 3: unknown instruction: ECHO' });
   // validate:false keeps unknown instructions, as BuildKit's parser does.
   assert.equal(dump('BOGUS a b'), '(bogus "")\n');
 });

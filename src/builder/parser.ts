@@ -5,7 +5,7 @@
  * It does no variable expansion (lexer.ts does, at dispatch time) and keeps line numbers (1-based).
  */
 import { InvalidArgumentError } from '../lib/index.ts';
-import { expandWords } from './lexer.ts';
+import { expandWords, isSpace } from './lexer.ts';
 
 export interface Heredoc {
   /** The terminator word, quotes removed. */
@@ -61,11 +61,11 @@ export class DockerfileParseError extends InvalidArgumentError {
 }
 
 const WS = /[\t\v\f\r ]+/;
+const MAX_LINE = 64 * 1024;
 const HEREDOC = /^(\d*)<<(-?)\s*([^<]*)$/;
 const HEREDOC_INSTRUCTIONS = new Set(['add', 'copy', 'run']);
 const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
-const isSpace = (ch: string | undefined): boolean => ch !== undefined && /^\s$/u.test(ch);
 const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, '');
 const isComment = (s: string): boolean => s.trimStart().startsWith('#');
 
@@ -113,17 +113,52 @@ class Directives {
   }
 }
 
+export interface ParseOptions {
+  /** The Dockerfile's name in messages (`-f` value). Default `Dockerfile`. */
+  name?: string;
+  /** Run the per-instruction argument checks (unknown instruction...). Default true. */
+  validate?: boolean;
+  /**
+   * Recognise heredocs. Default true (BuildKit, Docker 23+). Docker 20.10's classic builder has no
+   * heredocs: there `RUN <<EOF` is plain text and the body lines are instructions.
+   */
+  heredocs?: boolean;
+}
+
 /**
- * Parses a Dockerfile. Throws DockerfileParseError (an InvalidArgumentError) with Docker's message.
- * `name` is only used in the empty-file message, as the classic builder does.
+ * Parses a Dockerfile. Throws DockerfileParseError (an InvalidArgumentError, with `.line`) whose
+ * message is what Docker 20.10's classic builder answers (checked against dockerd 20.10):
+ * `the Dockerfile (NAME) cannot be empty`, `failed to parse NAME: <parser error>` for line-level
+ * errors, `dockerfile parse error line N: <error>` for instruction-level ones.
  */
-export function parseDockerfile(text: string, opts: { name?: string; validate?: boolean } = {}): ParseResult {
+export function parseDockerfile(text: string, opts: ParseOptions = {}): ParseResult {
   const name = opts.name ?? 'Dockerfile';
   if (text === '') throw new DockerfileParseError(`the Dockerfile (${name}) cannot be empty`, 0);
+  let r: ParseResult;
+  try {
+    r = parseLines(text, opts.heredocs ?? true);
+  } catch (e) {
+    if (e instanceof DockerfileParseError) throw new DockerfileParseError(`failed to parse ${name}: ${e.message}`, e.line);
+    throw e;
+  }
+  if (opts.validate !== false) {
+    for (const n of r.children) {
+      const msg = checkInstruction(n);
+      if (msg) throw new DockerfileParseError(`dockerfile parse error line ${n.startLine}: ${msg}`, n.startLine);
+    }
+  }
+  return r;
+}
+
+/** BuildKit's parser.Parse: logical lines to nodes. Errors carry bare messages. */
+function parseLines(text: string, heredocs: boolean): ParseResult {
   const d = new Directives();
   // Lines keep their newline: heredoc bodies need it.
   const lines = text.split(/(?<=\n)/);
   if (lines[0]?.startsWith('\uFEFF')) lines[0] = lines[0].slice(1);
+  // Go's bufio.Scanner gives up on lines over 64 KiB; Docker reports that rather than truncating.
+  const long = lines.findIndex((l) => l.length > MAX_LINE / 4 && Buffer.byteLength(l) > MAX_LINE);
+  if (long >= 0) throw new DockerfileParseError(`dockerfile line greater than max allowed size of ${MAX_LINE - 1}`, long + 1);
   const children: Node[] = [];
   const warnings: Warning[] = [];
   let i = 0; // index of the next line to read; also the number of lines read so far
@@ -162,7 +197,7 @@ export function parseDockerfile(text: string, opts: { name?: string; validate?: 
     } catch (e) {
       throw new DockerfileParseError((e as Error).message, startLine);
     }
-    if (canContainHeredoc(node) && buf.includes('<<')) {
+    if (heredocs && canContainHeredoc(node) && buf.includes('<<')) {
       for (const h of heredocsFromLine(buf, startLine)) {
         let content = '';
         let terminated = false;
@@ -185,12 +220,6 @@ export function parseDockerfile(text: string, opts: { name?: string; validate?: 
     children.push(node);
   }
   if (children.length === 0) throw new DockerfileParseError('file with no instructions', i);
-  if (opts.validate !== false) {
-    for (const n of children) {
-      const msg = checkInstruction(n);
-      if (msg) throw new DockerfileParseError(`dockerfile parse error line ${n.startLine}: ${msg}`, n.startLine);
-    }
-  }
   return { directives: d.found, escapeToken: d.escape, children, warnings };
 }
 

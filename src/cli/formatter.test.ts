@@ -10,6 +10,12 @@ test('PORTS as docker 20.10 shows them', () => {
     { IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
   ]), '0.0.0.0:8080->80/tcp, :::8080->80/tcp');
   assert.equal(displayablePorts([{ PrivatePort: 80, Type: 'tcp' }, { PrivatePort: 81, Type: 'tcp' }, { PrivatePort: 53, Type: 'udp' }]), '53/udp, 80-81/tcp');
+  // NET-15: exposed only, nothing, a host address, another host port
+  assert.equal(displayablePorts([{ PrivatePort: 80, Type: 'tcp' }]), '80/tcp');
+  assert.equal(displayablePorts([]), '');
+  assert.equal(displayablePorts([{ IP: '127.0.0.1', PrivatePort: 10514, PublicPort: 1514, Type: 'tcp' }]), '127.0.0.1:1514->10514/tcp');
+  assert.equal(displayablePorts([{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 80, Type: 'tcp' }, { IP: '::', PrivatePort: 80, PublicPort: 80, Type: 'tcp' }]),
+    '0.0.0.0:80->80/tcp, :::80->80/tcp');
   assert.equal(displayablePorts([{ IP: '0.0.0.0', PrivatePort: 7000, PublicPort: 7000, Type: 'tcp' }, { IP: '0.0.0.0', PrivatePort: 7001, PublicPort: 7001, Type: 'tcp' }]),
     '0.0.0.0:7000-7001->7000-7001/tcp');
   // captured from docker 20.10 (`--expose 80 --expose 81 --expose 90 --expose 85/udp`, and `-p 9001:1 … -p 127.0.0.1:9004:4`):

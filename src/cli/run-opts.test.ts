@@ -71,8 +71,28 @@ test('flag validation: docker messages, exit code 125', () => {
   assert.equal(run(['-p', '80:80/sctpx', 'img']).code, 125);
 });
 
-test('port specs', () => {
-  assert.deepEqual(parsePortSpec('8080:80'), [['80/tcp', { HostIp: '', HostPort: '8080' }]]);
-  assert.deepEqual(parsePortSpec('[::1]:53:53/udp'), [['53/udp', { HostIp: '::1', HostPort: '53' }]]);
-  assert.deepEqual(parsePortSpec('80'), [['80/tcp', { HostIp: '', HostPort: '' }]]);
+test('-p forms (NET-11), as go-connections parses them', () => {
+  const b = (HostIp: string, HostPort: string) => ({ HostIp, HostPort });
+  assert.deepEqual(parsePortSpec('80'), [['80/tcp', b('', '')]]);
+  assert.deepEqual(parsePortSpec('81:80'), [['80/tcp', b('', '81')]]);
+  assert.deepEqual(parsePortSpec('10.0.0.100:82:80'), [['80/tcp', b('10.0.0.100', '82')]]);
+  assert.deepEqual(parsePortSpec('10.0.0.100::80'), [['80/tcp', b('10.0.0.100', '')]]);
+  assert.deepEqual(parsePortSpec('10.0.0.100:83:80/udp'), [['80/udp', b('10.0.0.100', '83')]]);
+  assert.deepEqual(parsePortSpec('[::1]:8080:80/TCP'), [['80/tcp', b('::1', '8080')]]);
+  assert.deepEqual(parsePortSpec('::1:80:80/udp'), [['80/udp', b('::1', '80')]]);
+  assert.deepEqual(parsePortSpec('8000-8001:80-81'), [['80/tcp', b('', '8000')], ['81/tcp', b('', '8001')]]);
+  // a host range for one container port stays a range: the daemon takes the first free port in it
+  assert.deepEqual(parsePortSpec('8000-8010:80'), [['80/tcp', b('', '8000-8010')]]);
+});
+
+test('-p errors (go-connections texts, exit 125)', () => {
+  const msg = (s: string) => cliError(() => parsePortSpec(s)).message;
+  assert.equal(msg('1.2.3:80:80'), 'Invalid ip address: 1.2.3');
+  assert.equal(msg('a:b:c:80:80'), 'Invalid ip address: a:b:c');
+  assert.equal(msg('8080:'), 'No port specified: 8080:<empty>');
+  assert.equal(msg('8080:abc'), 'Invalid containerPort: abc');
+  assert.equal(msg('70000:80'), 'Invalid hostPort: 70000');
+  assert.equal(msg('80-81:90-92'), 'Invalid ranges specified for container and host Ports: 90-92 and 80-81');
+  assert.equal(msg('80/icmp'), 'Invalid proto: icmp');
+  assert.equal(cliError(() => parsePortSpec('80/icmp')).code, 125);
 });

@@ -97,42 +97,60 @@ function uint16(o: RunOpts, k: string, flag: string): number {
 /** The names go-units' ParseUlimit knows (`--ulimit cpus=1` is not one of them). */
 const ULIMIT_NAMES = new Set(['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
 
-/** nat.ParsePortSpecs for one -p value → [port/proto, binding][]. */
+function parseUint16(s: string): number | undefined {
+  return /^\d+$/.test(s) && Number(s) <= 65535 ? Number(s) : undefined;
+}
+
+function parsePortRange(ports: string): [number, number] | undefined {
+  if (ports === '') return undefined;
+  const [a, b = a] = ports.split('-').map(parseUint16);
+  return a === undefined || b === undefined || b < a || ports.split('-').length > 2 ? undefined : [a, b];
+}
+
+/** net.ParseIP's acceptance: dotted IPv4 or IPv6 with at most one `::`. */
+function isIP(s: string): boolean {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (v4) return v4.slice(1).every((o) => Number(o) <= 255);
+  if (!/^[0-9a-fA-F:]+$/.test(s)) return false;
+  const dbl = (s.match(/::/g) ?? []).length;
+  const groups = s.split(':');
+  if (dbl > 1 || groups.some((g) => g.length > 4)) return false;
+  return dbl === 1 ? groups.length <= 8 : groups.length === 8;
+}
+
+/**
+ * go-connections nat.ParsePortSpec for one -p value → [port/proto, binding][] (one per container port of a
+ * range), with its error texts: `[ip:]hostPort:containerPort[/proto]`, IPv6 in brackets or bare, port ranges,
+ * and a host range for one container port kept as a range (the daemon picks a free port in it).
+ */
 export function parsePortSpec(raw: string): Array<[string, { HostIp: string; HostPort: string }]> {
-  let ip = '';
-  let hostPort = '';
-  let containerPort: string;
-  let proto = 'tcp';
-  let rest = raw;
-  const slash = rest.lastIndexOf('/');
-  if (slash >= 0) { proto = rest.slice(slash + 1); rest = rest.slice(0, slash); }
-  // [ip:]hostPort:containerPort — an IPv6 address is written in brackets
-  const m = /^(?:(\[[^\]]*\]|[^:]*):)?(?:([^:]*):)?([^:]*)$/.exec(rest);
-  if (!m) throw new CliError(`Invalid containerPort: ${raw}`, 125);
-  if (m[2] !== undefined) { ip = m[1] ?? ''; hostPort = m[2]; } else if (m[1] !== undefined) hostPort = m[1];
-  containerPort = m[3]!;
-  if (ip.startsWith('[')) ip = ip.slice(1, -1);
-  if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw new CliError(`Invalid proto: ${proto}`, 125);
+  const fail = (m: string): never => { throw new CliError(m, 125); };
+  const parts = raw.split(':');
+  const n = parts.length;
+  let ctr = parts[n - 1]!;
+  let ip = n >= 3 ? parts.slice(0, n - 2).join(':') : '';
+  let hostPort = n >= 2 ? parts[n - 2]! : '';
+  const slash = ctr.split('/');
+  let proto = ctr === '' || slash[0] === '' ? '' : slash.length === 1 || slash[1] === '' ? 'tcp' : slash[1]!;
+  ctr = ctr === '' || slash[0] === '' ? '' : slash[0]!;
+  if (ip.startsWith('[')) {
+    if (!ip.endsWith(']')) fail(`Invalid ip address ${ip}: address ${ip}:: missing ']' in address`);
+    ip = ip.slice(1, -1);
+  }
+  if (ip !== '' && !isIP(ip)) fail(`Invalid ip address: ${ip}`);
+  if (ctr === '') fail(`No port specified: ${raw}<empty>`);
+  const cr = parsePortRange(ctr) ?? fail(`Invalid containerPort: ${ctr}`);
+  const hr = hostPort === '' ? [0, 0] : parsePortRange(hostPort) ?? fail(`Invalid hostPort: ${hostPort}`);
+  if (hostPort !== '' && cr[1] - cr[0] !== hr[1]! - hr[0]! && cr[1] !== cr[0]) {
+    fail(`Invalid ranges specified for container and host Ports: ${ctr} and ${hostPort}`);
+  }
   proto = proto.toLowerCase();
-  if (!containerPort) throw new CliError(`No port specified: ${raw}<empty>`, 125);
-  const range = (s: string, what: string): [number, number] => {
-    const r = /^(\d+)(?:-(\d+))?$/.exec(s);
-    const a = r ? Number(r[1]) : NaN;
-    const b = r?.[2] !== undefined ? Number(r[2]) : a;
-    if (!r || a > 65535 || b > 65535 || b < a) throw new CliError(`Invalid ${what}: ${s}`, 125);
-    return [a, b];
-  };
-  const [cs, ce] = range(containerPort, 'containerPort');
-  let hs = 0;
-  let he = 0;
-  if (hostPort) [hs, he] = range(hostPort, 'hostPort');
-  if (hostPort && he - hs !== ce - cs && he !== hs) throw new CliError(`Invalid ranges specified for container and host Ports: ${containerPort} and ${hostPort}`, 125);
+  if (!['tcp', 'udp', 'sctp'].includes(proto)) fail(`Invalid proto: ${proto}`);
   const out: Array<[string, { HostIp: string; HostPort: string }]> = [];
-  for (let i = 0; i <= ce - cs; i++) {
-    let hp = '';
-    if (hostPort) hp = he !== hs ? String(hs + i) : (ce === cs ? String(hs) : `${hs}-${he}`);
-    if (hostPort && ce !== cs && he === hs) hp = String(hs);
-    out.push([`${cs + i}/${proto}`, { HostIp: ip, HostPort: hp }]);
+  for (let i = 0; i <= cr[1] - cr[0]; i++) {
+    if (hostPort !== '') hostPort = String(hr[0]! + i);
+    if (cr[0] === cr[1] && hr[0] !== hr[1]) hostPort = `${hostPort}-${hr[1]}`;
+    out.push([`${cr[0] + i}/${proto}`, { HostIp: ip, HostPort: hostPort }]);
   }
   return out;
 }

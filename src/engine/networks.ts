@@ -11,8 +11,8 @@ import {
   ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, atomicWriteJson, newId, log, run,
 } from '../lib/index.ts';
 import {
-  parseCidr, formatCidr, cidrOverlaps, cidrContains, parseIPv4, formatIPv4, pickPool, macFromIP, DEFAULT_ADDRESS_POOLS, bridgeName,
-  allocateAddress, checkStaticIP,
+  parseCidr, formatCidr, cidrOverlaps, formatIPv4, pickPool, macFromIP, DEFAULT_ADDRESS_POOLS, bridgeName,
+  allocateAddress, checkStaticIP, newSubnetState,
   generateRules, DEFAULT_BRIDGE, PortAllocator, publishAll,
   createSandbox, deleteSandbox, addLink, removeLink, ensureBridge, deleteBridge, bridgeAddress, routedPrefixes, setSysctl,
   applyRules, removeRules, newDnsServer, startProxy, type DnsServer,
@@ -337,14 +337,8 @@ export class Networks {
       subnet = pickPool([...others.map((n) => n.subnet!), ...await routedPrefixes()], this.#h.config.defaultAddressPools ?? DEFAULT_ADDRESS_POOLS);
     }
     const sub = parseCidr(subnet);
-    if (want.Gateway !== undefined && want.Gateway !== '') {
-      const g = parseIPv4(want.Gateway);
-      if (g === undefined || !cidrContains(sub, g)) throw new InvalidArgumentError(`no matching subnet for gateway ${want.Gateway}`);
-    }
-    if (want.IPRange) {
-      const r = parseCidr(want.IPRange);
-      if (!cidrContains(sub, r.base) || r.bits < sub.bits) throw new InvalidArgumentError(`no matching subnet for range ${want.IPRange}`);
-    }
+    // dockerd's checks of --gateway and --ip-range against the subnet (network/ipam.ts)
+    newSubnetState({ subnet, ...(want.Gateway ? { gateway: want.Gateway } : {}), ...(want.IPRange ? { ipRange: want.IPRange } : {}) });
     const ipam: NetworkRecord['IPAM']['Config'][number] = { Subnet: subnet };
     if (want.IPRange) ipam.IPRange = want.IPRange;
     // dockerd records a gateway it chose only for a subnet it chose

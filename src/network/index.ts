@@ -9,8 +9,7 @@ export {
   type Cidr, type AddressPool, type SubnetState, type SubnetRequest,
 } from './ipam.ts';
 export {
-  parsePortSpec, parsePublish, publishAll, validatePortBindings, PortAllocator, EPHEMERAL_START, EPHEMERAL_END, displayablePorts, portLines,
-  type PortBinding, type PortMap, type PortMapping, type PortAllocatorState, type ApiPort,
+  publishAll, PortAllocator, EPHEMERAL_START, EPHEMERAL_END, type PortBinding, type PortMap, type PortAllocatorState,
 } from './ports.ts';
 export {
   CHAIN, USER_CHAIN, ISOLATION1, ISOLATION2, DEFAULT_BRIDGE, generateRules, formatSave, parseSave, ownedRule,
