@@ -98,6 +98,7 @@ export class Networks {
   #ports = new PortAllocator();
   #rulesQueue: Promise<void> = Promise.resolve();
   #rulesDirty = false;
+  #bridgeNf = false;
   /** The host has IPv6: published ports get a `::` binding too (through the proxy). */
   #v6 = false;
   /** Networks being removed: their rules are still berth's to delete. */
@@ -758,6 +759,11 @@ export class Networks {
     }));
     // IPv6 bindings are served by the proxy alone (no ip6tables, as dockerd 20.10 without it)
     const ports = this.#h.containers().filter((c) => this.#h.running(c) || c.NetworkSettings?.SandboxKey).flatMap((c) => this.#bindings(c)).filter((p) => !p.hostIp.includes(':'));
+    // icc false drops traffic between ports of one bridge: that traffic must pass iptables at all (as dockerd sets it)
+    if (networks.some((n) => n.icc === false) && !this.#bridgeNf) {
+      this.#bridgeNf = true;
+      await setSysctl('net.bridge.bridge-nf-call-iptables', '1');
+    }
     await applyRules(generateRules({ networks, ports, userlandProxy: cfg.userlandProxy !== false }), this.#ownership());
   }
 }
