@@ -112,7 +112,10 @@ describe('networking', { skip: integrationSkip() }, () => {
     await ok(['run', '-d', '--name', 'api', '--network', 'app', '--network-alias', 'www', IMG, 'sh', '-c',
       'mkdir /www && echo hello from api > /www/index.html && httpd -f -p 80 -h /www']);
     const get = (net: string, url: string) => d.docker(['run', '--rm', '--network', net, '--init', IMG, 'timeout', '3', 'wget', '-q', '-O', '-', url]);
-    assert.equal((await get('app', 'http://api/')).stdout, 'hello from api\n');
+    // api's httpd may still be starting: the first GET is retried a few times
+    let first = await get('app', 'http://api/');
+    for (let i = 0; i < 10 && first.code !== 0; i++) first = await get('app', 'http://api/');
+    assert.equal(first.stdout, 'hello from api\n');
     assert.equal((await get('app', 'http://www/')).stdout, 'hello from api\n');
     const resolv = (await ok(['run', '--rm', '--network', 'app', IMG, 'cat', '/etc/resolv.conf'])).stdout;
     assert.match(resolv, /^nameserver 172\.18\.0\.1\noptions ndots:0\n$/m);
@@ -233,6 +236,13 @@ describe('networking: daemon options and two hosts', { skip: integrationSkip() }
     assert.equal((await ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'srv'])).stdout, '10.55.0.2\n');
     const rules = (await d.inNetns('iptables-save', [])).stdout;
     assert.ok(rules.includes('-A FORWARD -i berth0 -o berth0 -j DROP'), rules);
+    // the server answers the host (OUTPUT, not FORWARD) once it is up; then a container must not reach it
+    let up = '';
+    for (let i = 0; i < 50 && up !== 'x\n'; i++) {
+      up = (await d.inNetns('curl', ['-s', '-m', '2', 'http://10.55.0.2/i'])).stdout;
+      if (up !== 'x\n') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(up, 'x\n');
     const get = await d.docker(['run', '--rm', '--init', IMG, 'timeout', '3', 'wget', '-q', '-O', '-', 'http://10.55.0.2/i']);
     assert.notEqual(get.code, 0, 'icc false: a container reached another');
     const d2 = await startDaemon({ config: { iptables: false } });
@@ -276,7 +286,8 @@ describe('networking: daemon options and two hosts', { skip: integrationSkip() }
     const ping = await a.docker(['run', '--rm', IMG, 'ping', '-c', '1', '-W', '2', bIp]);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
     assert.match(ping.stdout, /ttl=62/);
-    const get = await a.docker(['run', '--rm', '--init', IMG, 'timeout', '3', 'wget', '-q', '-O', '-', `http://${bIp}/i`]);
+    let get = await a.docker(['run', '--rm', '--init', IMG, 'timeout', '3', 'wget', '-q', '-O', '-', `http://${bIp}/i`]);
+    for (let i = 0; i < 5 && get.code !== 0; i++) get = await a.docker(['run', '--rm', '--init', IMG, 'timeout', '3', 'wget', '-q', '-O', '-', `http://${bIp}/i`]);
     assert.equal(get.stdout, 'from host b\n');
   });
 });
