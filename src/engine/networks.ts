@@ -284,7 +284,7 @@ export class Networks {
       if (f('driver').length && !f('driver').includes(r.Driver)) return false;
       if (f('id').length && !f('id').some((v) => r.Id.includes(v))) return false;
       if (f('name').length && !f('name').some((v) => r.Name.includes(v))) return false;
-      if (f('scope').length && !f('scope').some((v) => v === 'local' || v === 'swarm' && false)) return false;
+      if (f('scope').length && !f('scope').includes('local')) return false; // every network here is local
       if (f('type').length) {
         for (const t of f('type')) if (t !== 'custom' && t !== 'builtin') throw new InvalidArgumentError(`invalid filter: 'type'='${t}'`);
         const builtin = PREDEFINED.includes(r.Name);
