@@ -400,12 +400,12 @@ class ContainerEngine implements Engine {
       Berth: { ConmonPid: 0, Runtime: hc.Runtime, LogOffset: 0, BootId: '' },
     };
     c.NetworkSettings.Networks = Networks.endpointsAtCreate(hc.NetworkMode, req.networkingConfig?.EndpointsConfig, c.NetworkSettings.Networks);
+    const publishes = Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts;
     Networks.checkCreate(hc.NetworkMode || 'default', {
       hostname: !!req.config.Hostname, links: !!hc.Links?.length, dns: !!(hc.Dns.length || hc.DnsSearch.length || hc.DnsOptions.length),
-      extraHosts: !!hc.ExtraHosts?.length, ports: Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts,
-      exposed: Object.keys(req.config.ExposedPorts ?? {}).length > 0, mac: !!req.config.MacAddress,
+      extraHosts: !!hc.ExtraHosts?.length, ports: publishes, exposed: Object.keys(req.config.ExposedPorts ?? {}).length > 0, mac: !!req.config.MacAddress,
     }, c.NetworkSettings.Networks);
-    if (hc.NetworkMode === 'host' && (Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts)) warnings.push('Published ports are discarded when using host network mode');
+    if (hc.NetworkMode === 'host' && publishes) warnings.push('Published ports are discarded when using host network mode');
     c.NoNewPrivileges = (hc.SecurityOpt ?? []).some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s));
     await this.#vols.register(c);
     const e = this.#newEntry(c);

@@ -706,19 +706,14 @@ export class Networks {
 
   async #startDns(n: Net): Promise<void> {
     if (!n.gateway || n.dns) return;
-    let cache: { at: number; m: Map<string, string[]> } | undefined;
-    const records = () => {
-      // containers change rarely against lookups: rebuild the table at most every 100 ms
-      if (!cache || Date.now() - cache.at > 100) cache = { at: Date.now(), m: this.#records(n) };
-      return cache.m;
-    };
     let upstream: string[] = [];
     const refresh = () => this.#h.hostResolv().then((t) => {
       upstream = t.split('\n').map((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1]).filter((x): x is string => !!x && !x.startsWith('127.'));
     }).catch(() => {});
     await refresh();
     const dns = await newDnsServer({
-      address: n.gateway, records: { lookup: (name: string) => { cache = undefined; return records().get(name) ?? []; } },
+      // the table is built per lookup: a container is known the moment it starts
+      address: n.gateway, records: { lookup: (name: string) => this.#records(n).get(name) ?? [] },
       upstream: () => upstream,
     });
     try {

@@ -32,45 +32,32 @@ async function sh(script: string, args: string[] = []): Promise<void> {
   if (r.code !== 0) throw new SystemError(`network setup failed: ${r.output.trim() || `exit status ${r.code}`}`);
 }
 
-/** The commands that add one link to the sandbox at `ns` (host side, then inside). */
-function linkCommands(l: SandboxLink): { host: string[]; inside: string[] } {
-  return {
-    host: [
-      `link add ${l.hostIf} mtu ${l.mtu} type veth peer name ${l.ifname} mtu ${l.mtu} address ${l.mac} netns "$NS"`,
-      `link set ${l.hostIf} master ${l.bridge} up`,
-    ],
-    inside: [
-      `addr add ${l.ip}/${l.prefix} brd + dev ${l.ifname}`,
-      `link set ${l.ifname} up`,
-      ...(l.gateway ? [`route add default via ${l.gateway} dev ${l.ifname}`] : []),
-    ],
-  };
+/**
+ * The `ip -batch` lines that make one link from inside the sandbox: the veth is created there and its peer sent to
+ * berthd's namespace (`netns $PPID`: the shell's parent is berthd's shell helper, in berthd's namespace).
+ */
+function insideLines(l: SandboxLink): string[] {
+  return [
+    `link add ${l.ifname} mtu ${l.mtu} address ${l.mac} type veth peer name ${l.hostIf} mtu ${l.mtu} netns $PPID`,
+    `addr add ${l.ip}/${l.prefix} brd + dev ${l.ifname}`,
+    `link set ${l.ifname} up`,
+    ...(l.gateway ? [`route add default via ${l.gateway} dev ${l.ifname}`] : []),
+  ];
 }
 
-function batch(lines: string[], inside: boolean): string {
-  if (!lines.length) return '';
-  // the heredoc expands $NS in the host batch (veth peer's netns path)
-  return `${inside ? 'nsenter --net="$NS" ' : ''}ip -batch - <<EOF\n${lines.join('\n')}\nEOF\n`;
+/** `enter` runs one `ip -batch` of `inside` in the sandbox, then one batch outside puts the peers on their bridges. */
+function linkScript(enter: string, inside: string[], links: SandboxLink[]): string {
+  const outside = links.map((l) => `link set ${l.hostIf} master ${l.bridge} up`);
+  return `${enter} ip -batch - <<EOF\n${inside.join('\n')}\nEOF\nip -batch - <<EOF\n${outside.join('\n')}\nEOF\n`;
 }
 
 /**
- * A new network namespace bound at `path` with loopback up and the given links. `unshare --net=<file>` runs the
- * `ip -batch` inside the new namespace: each veth is made there, its peer sent to berthd's namespace (`netns
- * $PPID`: the shell's parent is berthd), then one batch outside puts the peers on their bridges. Two execs after
- * the shell. On failure nothing is left (the bind, the file and any veth made are removed).
+ * A new network namespace bound at `path` with loopback up and the given links: `unshare --net=<file>` runs the
+ * inside batch in the new namespace. Two execs after the shell. On failure nothing is left (the bind, the file and
+ * any veth made are removed).
  */
 export async function createSandbox(path: string, links: SandboxLink[]): Promise<void> {
-  const inside = ['link set lo up'];
-  for (const l of links) {
-    inside.push(
-      `link add ${l.ifname} mtu ${l.mtu} address ${l.mac} type veth peer name ${l.hostIf} mtu ${l.mtu} netns $PPID`,
-      `addr add ${l.ip}/${l.prefix} brd + dev ${l.ifname}`,
-      `link set ${l.ifname} up`,
-      ...(l.gateway ? [`route add default via ${l.gateway} dev ${l.ifname}`] : []),
-    );
-  }
-  const outside = links.map((l) => `link set ${l.hostIf} master ${l.bridge} up`);
-  const script = `NS=$1\n: > "$NS"\nunshare --net="$NS" ip -batch - <<EOF\n${inside.join('\n')}\nEOF\n${batch(outside, false)}`;
+  const script = `NS=$1\n: > "$NS"\n${linkScript('unshare --net="$NS"', ['link set lo up', ...links.flatMap(insideLines)], links)}`;
   try {
     await sh(script, [path]);
   } catch (err) {
@@ -81,9 +68,8 @@ export async function createSandbox(path: string, links: SandboxLink[]): Promise
 
 /** Adds a link to a running container's sandbox (network connect). */
 export async function addLink(path: string, l: SandboxLink): Promise<void> {
-  const c = linkCommands(l);
   try {
-    await sh(`NS=$1\n${batch(c.host, false)}${batch(c.inside, true)}`, [path]);
+    await sh(`NS=$1\n${linkScript('nsenter --net="$NS"', insideLines(l), [l])}`, [path]);
   } catch (err) {
     await run('ip', ['link', 'del', l.hostIf], { allowFailure: true });
     throw err;
