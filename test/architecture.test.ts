@@ -10,7 +10,7 @@ import { join, relative, dirname, resolve } from 'node:path';
 
 const SRC = resolve(import.meta.dirname, '..', 'src');
 
-/** module → modules it may import. Layers: L0 lib/oci/api-types · L1 image runtime network volume client registry/client · L2 engine builder · L3 api/server cli compose registry/server · L4 cmd */
+/** module → modules it may import. Layers: L0 lib/oci/api-types · L1 image runtime network volume client registry/client builder/dockerfile · L2 engine builder · L3 api/server cli compose registry/server · L4 cmd */
 export const ALLOWED: Record<string, string[]> = {
   'lib': [],
   'oci': [],
@@ -22,10 +22,11 @@ export const ALLOWED: Record<string, string[]> = {
   'volume': ['lib', 'oci'],
   'registry/client': ['lib', 'oci'],
   'engine': ['lib', 'oci', 'image', 'runtime', 'network', 'volume', 'registry/client'],
-  'builder': ['lib', 'oci'],
+  'builder/dockerfile': ['lib'],
+  'builder': ['lib', 'oci', 'builder/dockerfile'],
   'api/server': ['api/types', 'lib', 'oci', 'engine', 'image', 'builder'],
   'registry/server': ['lib', 'oci'],
-  'cli': ['client', 'api/types', 'lib', 'oci'],
+  'cli': ['client', 'api/types', 'lib', 'oci', 'builder/dockerfile'],
   'compose': ['client', 'api/types', 'lib', 'oci'],
   'cmd': ['*'],
 };

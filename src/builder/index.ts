@@ -1,14 +1,7 @@
 /**
- * builder: the Dockerfile frontend (issue 6). For now the parser, the AST dump and Docker's
- * shell-word expansion; the classic builder will live here too.
- *
- * parseDockerfile(text, { name?, validate?, heredocs? }) → { directives, escapeToken, children: Node[], warnings }
- *   throws DockerfileParseError (an InvalidArgumentError, with `.line`) in Docker's words.
- * dumpAst(result) → BuildKit's test dump format, one `(...)` line per instruction.
- * expandWord / expandWords → ProcessWord / ProcessWords of Docker's shell lexer.
+ * builder: the classic builder (POST /build, `DOCKER_BUILDKIT=0 docker build`). It drives the engine
+ * through BuildBackend; its Dockerfile frontend (parser, AST dump, word expansion) is builder/dockerfile.
  */
-export { parseDockerfile, chompHeredocContent, DockerfileParseError } from './parser.ts';
-export type { Node, Heredoc, Directive, Warning, ParseResult, ParseOptions } from './parser.ts';
-export { dumpAst, dumpNode } from './ast-dump.ts';
-export { expandWord, expandWords } from './lexer.ts';
-export type { Env, LexOptions } from './lexer.ts';
+export { build, BuildStepError, type BuildOptions, type BuildOutput } from './build.ts';
+export type { BuildBackend, BuildImage, BuildCommit } from './backend.ts';
+export * from './dockerfile/index.ts';

@@ -5,7 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Container, ContainerConfig, HostConfig, ContainerStatus } from './model.ts';
 import type { PathStat, Change } from './archive.ts';
-import type { ImageRecord, DeleteItem, HistoryItem, GraphDriverData, ImportOptions } from '../image/index.ts';
+import type { ImageRecord, DeleteItem, HistoryItem, GraphDriverData, ImportOptions, CommitOptions } from '../image/index.ts';
 import type { Volume, CreateVolumeOptions } from '../volume/index.ts';
 
 export interface CreateContainerRequest {
@@ -288,6 +288,14 @@ export interface EngineBackend {
   pruneImages(opts: { all: boolean; filters: Record<string, string[]> }): Promise<{ deleted: DeleteItem[]; spaceReclaimed: number }>;
   /** Image IDs used by at least one container (for `images` filters and `system df`). */
   imagesInUse(): Promise<Map<string, number>>;
+
+  // the builder's needs (builder.BuildBackend): images, their children, commits, scratch layers
+  buildImage(ref: string): Promise<ImageRecord>;
+  buildChildren(parent: string): Promise<ImageRecord[]>;
+  buildCommit(from: string | null, o: CommitOptions): Promise<string>;
+  buildLayer(image: string | null): Promise<{ id: string; rootfs: string }>;
+  dropBuildLayer(id: string): Promise<void>;
+  buildScratchDir(): string;
 
   // volumes
   /** Filters: dangling, name, driver, label. Sorted by name. */

@@ -11,7 +11,7 @@ import {
   ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, NotImplementedError, SystemError, CanceledError, EngineError,
   atomicWriteJson, readJson, removeAll, lexicalJoin, newId, randomName, shortId, log, run as runTool, KeyedMutex, errno,
 } from '../lib/index.ts';
-import type { ImageService, ImageRecord, DeleteItem, HistoryItem, GraphDriverData, ImportOptions } from '../image/index.ts';
+import type { ImageService, ImageRecord, DeleteItem, HistoryItem, GraphDriverData, ImportOptions, CommitOptions } from '../image/index.ts';
 import type { RuntimeDriver, SpecOptions, ExitInfo, Spec } from '../runtime/index.ts';
 import { buildExecProcess } from '../runtime/index.ts';
 import type {
@@ -1488,6 +1488,26 @@ class ContainerEngine implements Engine {
       if (paused) await this.#rt.resume(c.ID).catch((err: unknown) => log().warn({ err, id: c.ID }, 'unpause after commit failed'));
     }
   }
+
+  // ---- the builder's steps (builder.BuildBackend)
+  buildImage(ref: string): Promise<ImageRecord> { return this.#image.get(ref); }
+  buildChildren(parent: string): Promise<ImageRecord[]> { return this.#image.children(parent); }
+  buildCommit(from: string | null, o: CommitOptions): Promise<string> { return this.#image.commit(from, o); }
+  buildScratchDir(): string { return join(this.#o.root, 'builder'); }
+
+  /** A read-write layer on `image` for COPY/ADD/WORKDIR (or to read a stage's files), mounted. */
+  async buildLayer(image: string | null): Promise<{ id: string; rootfs: string }> {
+    const id = newId();
+    await this.#image.createRwLayer(id, image);
+    try {
+      return { id, rootfs: await this.#image.mountRwLayer(id) };
+    } catch (err) {
+      await this.#image.removeRwLayer(id).catch(() => {});
+      throw err;
+    }
+  }
+
+  async dropBuildLayer(id: string): Promise<void> { await this.#image.removeRwLayer(id); }
 
   // ---- exec
   get #execs(): ExecManager {

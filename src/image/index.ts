@@ -95,8 +95,13 @@ export interface ImageService {
   rwLayerSize(containerId: string): Promise<number>;
   /** docker export: the merged filesystem as one tar. */
   exportRwLayer(containerId: string, out: Writable): Promise<void>;
-  /** The container's changes (its rw layer's upper dir) as a new image; returns its ID. */
-  commit(containerId: string, o: CommitOptions): Promise<string>;
+  /**
+   * The container's changes (its rw layer's upper dir) as a new image; returns its ID. With a null
+   * container, an image with no layer of its own (the builder's metadata steps).
+   */
+  commit(containerId: string | null, o: CommitOptions): Promise<string>;
+  /** Images whose parent is `parent` ('' for those without one): the builder's cache candidates. */
+  children(parent: string): Promise<ImageRecord[]>;
 }
 
 export interface ImageServiceOptions {

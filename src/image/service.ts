@@ -117,6 +117,10 @@ class Service implements ImageService {
     return [...this.images.images.values()].map((i) => this.#record(i));
   }
 
+  async children(parent: string): Promise<ImageRecord[]> {
+    return this.images.children(parent).map((id) => this.#record(this.images.images.get(id)!));
+  }
+
   async tag(source: string, target: string): Promise<void> {
     await this.#locked(async () => {
       const img = this.#find(source);
@@ -442,11 +446,10 @@ class Service implements ImageService {
     });
   }
 
-  async commit(containerId: string, o: CommitOptions): Promise<string> {
+  async commit(containerId: string | null, o: CommitOptions): Promise<string> {
     const ref = targetReference(o.repo, o.tag, 'cannot commit to digest reference');
-    const rw = this.layers.getRw(containerId);
     const parent = o.parentImage ? this.#find(o.parentImage) : undefined;
-    return this.#layerImage(overlayDiffTar(this.layers.diffPath(rw.mountId)), parent, true, ref, (diffId) => {
+    const config = (diffId: string | undefined) => {
       const created = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
       const base = parent?.config;
       const history = [...(base?.history ?? []), {
@@ -465,6 +468,22 @@ class Service implements ImageService {
         os: base?.os ?? 'linux',
         rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...(diffId ? [diffId] : [])] },
       };
+    };
+    if (containerId === null) return this.#configImage(Buffer.from(JSON.stringify(config(undefined))), parent, ref);
+    const rw = this.layers.getRw(containerId);
+    return this.#layerImage(overlayDiffTar(this.layers.diffPath(rw.mountId)), parent, true, ref, config);
+  }
+
+  /** A new image with no layer of its own (the builder's metadata steps): just its config. */
+  #configImage(raw: Buffer, parent: StoredImage | undefined, ref: Reference | undefined): Promise<string> {
+    return this.#locked(async () => {
+      this.content.put(raw);
+      const img = await this.images.add(raw, parent?.id ?? '');
+      if (ref) {
+        this.images.refs.set(fullString(ref), img.id);
+        await this.images.saveRefs();
+      }
+      return img.id;
     });
   }
 

@@ -402,6 +402,14 @@ export class FakeBackend implements EngineBackend {
     return m;
   }
 
+  // the builder's needs: no builds in memory
+  async buildImage(ref: string): ReturnType<EngineBackend['buildImage']> { throw new NotFoundError(`No such image: ${ref}`); }
+  async buildChildren(): ReturnType<EngineBackend['buildChildren']> { return []; }
+  async buildCommit(): Promise<string> { throw new Error('no builds in the fake backend'); }
+  async buildLayer(): ReturnType<EngineBackend['buildLayer']> { throw new Error('no builds in the fake backend'); }
+  async dropBuildLayer(): Promise<void> {}
+  buildScratchDir(): string { return '/nonexistent/berth-fake-builder'; }
+
   // volumes (in memory; no container uses them)
   volumes = new Map<string, Awaited<ReturnType<EngineBackend['inspectVolume']>>>();
   async listVolumes(): ReturnType<EngineBackend['listVolumes']> { return [...this.volumes.values()]; }

@@ -20,6 +20,7 @@ import { registerVolumeRoutes } from './routes/volumes.ts';
 import { registerNetworkRoutes } from './routes/networks.ts';
 import { registerExecRoutes } from './routes/exec.ts';
 import { registerCommitRoutes } from './routes/commit.ts';
+import { registerBuildRoutes } from './routes/build.ts';
 
 // Not `import … from 'node:http'`: an ES import of it also evaluates its lazy WebSocket exports, loading
 // undici (~50–100 ms of daemon start-up); the CommonJS view is the same module without them.
@@ -55,6 +56,7 @@ export function createApiServer(backend: EngineBackend, opts: ApiServerOptions =
   registerNetworkRoutes(router);
   registerExecRoutes(router);
   registerCommitRoutes(router);
+  registerBuildRoutes(router);
 
   const servers: { server: Server; address: string; path?: string }[] = [];
   const hijacked = new Set<Duplex>();

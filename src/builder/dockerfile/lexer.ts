@@ -4,7 +4,7 @@
  * Supported: `$var`, `${var}`, `${var:-w}`, `${var-w}`, `${var:+w}`, `${var+w}`, `${var:?w}`,
  * `${var?w}`, escapes (with the Dockerfile's escape token), single and double quotes.
  */
-import { InvalidArgumentError } from '../lib/index.ts';
+import { InvalidArgumentError } from '../../lib/index.ts';
 
 /** Variables visible to expansion: a Map, a plain object, or a lookup function. */
 export type Env = ReadonlyMap<string, string> | Readonly<Record<string, string>> | ((name: string) => string | undefined);

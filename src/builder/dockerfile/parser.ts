@@ -4,7 +4,7 @@
  * argument shapes (JSON vs shell form, ENV/LABEL pairs, flags, ONBUILD, HEALTHCHECK) and heredocs.
  * It does no variable expansion (lexer.ts does, at dispatch time) and keeps line numbers (1-based).
  */
-import { InvalidArgumentError } from '../lib/index.ts';
+import { InvalidArgumentError } from '../../lib/index.ts';
 import { expandWords, isSpace } from './lexer.ts';
 
 export interface Heredoc {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDockerfile, dumpAst, chompHeredocContent, DockerfileParseError } from './index.ts';
-import { InvalidArgumentError } from '../lib/index.ts';
+import { InvalidArgumentError } from '../../lib/index.ts';
 
 const dump = (df: string): string => dumpAst(parseDockerfile(df, { validate: false }));
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandWord, expandWords } from './index.ts';
-import { InvalidArgumentError } from '../lib/index.ts';
+import { InvalidArgumentError } from '../../lib/index.ts';
 
 const env = { HOME: '/root', EMPTY: '', SP: ' a  b ', V: 'x' };
 

@@ -1,0 +1,113 @@
+/**
+ * The build context: the tar the client sends (plain or gzip'd), unpacked into a scratch directory.
+ * Each regular file's content is hashed while it is written, so COPY's cache key costs no second read.
+ * Names are confined to the directory: `..`, absolute names and paths through a symlink the archive
+ * itself made are refused (the archive is the client's, the directory is the daemon's).
+ */
+import { createWriteStream, mkdirSync, symlinkSync, linkSync, chmodSync, lutimesSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { posix, join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidArgumentError } from '../lib/index.ts';
+
+export interface BuildContext {
+  /** Host path of the unpacked context. */
+  dir: string;
+  /** Context path (`a/b.txt`, no leading slash) → sha256 hex of a regular file's content. */
+  hashes: Map<string, string>;
+}
+
+/** Unpacks `input` into `dir` (which must not exist yet). */
+export async function unpackContext(input: Readable, dir: string): Promise<BuildContext> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const hashes = new Map<string, string>();
+  const links = new Set<string>();
+  const dirTimes: [string, Date][] = [];
+  const { extract } = await import('tar-stream');
+  const ex = extract();
+  const source = await decompressed(input);
+  const piping = pipeline(source, ex).catch((err: unknown) => { ex.destroy(err as Error); });
+  try {
+    for await (const entry of ex) {
+      const h = entry.header;
+      const name = cleanName(h.name);
+      if (name === undefined) { entry.resume(); continue; }
+      for (let p = posix.dirname(name); p !== '.'; p = posix.dirname(p)) {
+        if (links.has(p)) throw new InvalidArgumentError(`invalid symlink "${p}" in the build context: "${name}" would be written through it`);
+      }
+      const host = join(dir, name);
+      mkdirSync(posix.dirname(host), { recursive: true });
+      const mode = (h.mode ?? 0o644) & 0o7777;
+      const mtime = h.mtime ?? new Date(0);
+      switch (h.type) {
+        case 'directory':
+          mkdirSync(host, { recursive: true });
+          chmodSync(host, mode);
+          dirTimes.push([host, mtime]);
+          entry.resume();
+          break;
+        case 'symlink':
+          rmSync(host, { force: true, recursive: true });
+          symlinkSync(h.linkname ?? '', host);
+          links.add(name);
+          lutimesSync(host, mtime, mtime);
+          entry.resume();
+          break;
+        case 'link': {
+          const target = cleanName(h.linkname ?? '');
+          if (target === undefined) throw new InvalidArgumentError(`invalid hardlink "${h.linkname}" in the build context`);
+          rmSync(host, { force: true });
+          linkSync(join(dir, target), host);
+          const hash = hashes.get(target);
+          if (hash) hashes.set(name, hash);
+          entry.resume();
+          break;
+        }
+        case 'file': case 'contiguous-file': case null: case undefined: {
+          const hash = createHash('sha256');
+          const out = createWriteStream(host, { mode });
+          await pipeline(entry, new PassThrough({ transform(chunk: Buffer, _e, cb) { hash.update(chunk); cb(null, chunk); } }), out);
+          chmodSync(host, mode);
+          lutimesSync(host, mtime, mtime);
+          hashes.set(name, hash.digest('hex'));
+          break;
+        }
+        default:
+          entry.resume(); // devices and fifos have no place in a build context
+      }
+    }
+  } finally {
+    await piping;
+  }
+  for (const [d, t] of dirTimes.reverse()) lutimesSync(d, t, t);
+  return { dir, hashes };
+}
+
+/** `./a/../b/` → `b`, undefined for the root itself. Cleaned as if rooted, so no name leaves the directory. */
+function cleanName(raw: string): string | undefined {
+  return posix.normalize(`/${raw}`).slice(1).replace(/\/$/, '') || undefined;
+}
+
+/** gzip is detected by its magic (Docker's DecompressStream); anything else is taken as a plain tar. */
+async function decompressed(input: Readable): Promise<Readable> {
+  const it = input[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head: Buffer = first.done ? Buffer.alloc(0) : first.value as Buffer;
+  const rest = new PassThrough();
+  rest.write(head);
+  void (async () => {
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        if (!rest.write(r.value)) await new Promise((res) => rest.once('drain', res));
+      }
+      rest.end();
+    } catch (err) { rest.destroy(err as Error); }
+  })();
+  if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip());
+  if (head.subarray(0, 3).toString() === 'BZh' || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    throw new InvalidArgumentError('unsupported compression of the build context: send a plain or gzip\'d tar');
+  }
+  return rest;
+}
