@@ -23,6 +23,8 @@ export interface BuildCommit {
   author: string;
   comment: string;
   createdBy: string;
+  /** The layer is thrown away next: its files may be moved into the image rather than copied. */
+  adopt?: boolean;
 }
 
 export interface BuildBackend {

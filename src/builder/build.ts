@@ -369,8 +369,9 @@ class Builder {
     this.#out.stream(`Removing intermediate container ${short(id)}\n`);
   }
 
-  #commit(st: State, containerConfig: ImageRunConfig, container: string) {
+  #commit(st: State, containerConfig: ImageRunConfig, container: string, adopt = false) {
     return {
+      adopt,
       parentImage: st.imageId || undefined,
       config: { ...st.config, Image: st.imageId },
       containerConfig: { ...containerConfig, Image: st.imageId },
@@ -402,7 +403,7 @@ class Builder {
     try {
       if (announce) this.#out.stream(` ---> Running in ${short(layer.id)}\n`);
       const changed = await write(layer.rootfs);
-      st.imageId = await this.#be.buildCommit(changed ? layer.id : null, this.#commit(st, containerConfig, layer.id));
+      st.imageId = await this.#be.buildCommit(changed ? layer.id : null, this.#commit(st, containerConfig, layer.id, true));
       if (announce) this.#out.stream(`Removing intermediate container ${short(layer.id)}\n`);
     } finally {
       await this.#be.dropBuildLayer(layer.id);
@@ -477,7 +478,7 @@ class Builder {
       const { StatusCode } = await exited;
       await a.done;
       if (StatusCode !== 0) throw new BuildStepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${StatusCode}`, StatusCode);
-      st.imageId = await this.#be.buildCommit(id, this.#commit(st, probe, id));
+      st.imageId = await this.#be.buildCommit(id, this.#commit(st, probe, id, this.#o.remove));
       ok = true;
     } finally {
       if ((ok && this.#o.remove) || (!ok && (this.#o.remove || this.#o.forceRemove))) {

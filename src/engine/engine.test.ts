@@ -39,6 +39,7 @@ function fakeImages(): ImageService & { rw: Map<string, { mounted: boolean }> } 
     removeRwLayer: async (id) => { rw.delete(id); },
     graphDriverData: async () => gd, imageGraphDriverData: async () => gd, rwLayerSize: async () => 12, exportRwLayer: async () => {},
     commit: async () => 'sha256:' + 'c'.repeat(64),
+    rwLayerIds: () => [],
     children: async () => [],
   };
 }

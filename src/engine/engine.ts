@@ -1385,6 +1385,10 @@ class ContainerEngine implements Engine {
       this.#names.set(c.Name, c.ID);
     }
     this.#vols.adoptRunning();
+    // read-write layers nobody owns: a build step's or a create's that a crash cut short
+    for (const id of this.#image.rwLayerIds()) {
+      if (!this.#byId.has(id) && !(await lstat(join(this.#containersDir, id)).catch(() => undefined))) await this.#image.removeRwLayer(id).catch((err: unknown) => log().warn({ err, id }, 'removing an orphaned read-write layer'));
+    }
     await this.#nets?.init();
     await Promise.all([...this.#byId.values()].map((e) => this.#restoreOne(e, bootId).catch((err: unknown) => log().error({ err, id: e.c.ID }, 'restore failed'))));
     this.#armExits();

@@ -61,6 +61,8 @@ export interface CommitOptions {
   createdBy: string;
   repo?: string;
   tag?: string;
+  /** The read-write layer is removed right after: its files may be moved into the new layer (the builder). */
+  adopt?: boolean;
 }
 
 export interface ImageService {
@@ -85,6 +87,8 @@ export interface ImageService {
   diskUsage(): Promise<{ layersSize: number }>;
 
   // A container's read-write layer on top of an image (or empty for `scratch`).
+  /** The owners of every read-write layer (containers, and build steps in progress). */
+  rwLayerIds(): string[];
   createRwLayer(containerId: string, imageId: string | null): Promise<void>;
   /** Mount the overlay (idempotent); returns the merged dir. */
   mountRwLayer(containerId: string): Promise<string>;

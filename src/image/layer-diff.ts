@@ -36,9 +36,11 @@ function keepXattr(name: string): boolean {
   return !name.startsWith('trusted.overlay.');
 }
 
-export async function* overlayDiffTar(upper: string): AsyncGenerator<Buffer> {
+/** `counted.size` ends as Docker's directory.Size of the tree (every non-directory once, hardlinks once). */
+export async function* overlayDiffTar(upper: string, counted: { size: number } = { size: 0 }): AsyncGenerator<Buffer> {
   const xattrs = await readXattrs(upper);
   const seen = new Map<string, string>(); // dev:ino → first name (hardlinks)
+  const sized = new Set<string>();
   const buf = Buffer.allocUnsafe(1 << 20);
 
   function* walk(rel: string): Generator<{ rel: string; abs: string }> {
@@ -55,6 +57,7 @@ export async function* overlayDiffTar(upper: string): AsyncGenerator<Buffer> {
     const st = lstatSync(abs, { bigint: true });
     const mode = Number(st.mode);
     const base = { uid: Number(st.uid), gid: Number(st.gid), mtime: Math.floor(Number(st.mtimeMs) / 1000), linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, size: 0 };
+    if (!st.isDirectory() && !sized.has(`${st.dev}:${st.ino}`)) { sized.add(`${st.dev}:${st.ino}`); counted.size += Number(st.size); }
     const xa = new Map([...(xattrs.get(abs) ?? new Map<string, Buffer>())].filter(([k]) => keepXattr(k)));
     const withX = (h: TarHead): TarHead => (xa.size ? { ...h, xattrs: xa } : h);
     if (st.isCharacterDevice() && st.rdev === 0n) {

@@ -1,5 +1,5 @@
 /** The image service: composes the content store, layer store and image store (see index.ts). */
-import { rmSync, existsSync, readdirSync } from 'node:fs';
+import { rmSync, existsSync, readdirSync, renameSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -471,7 +471,45 @@ class Service implements ImageService {
     };
     if (containerId === null) return this.#configImage(Buffer.from(JSON.stringify(config(undefined))), parent, ref);
     const rw = this.layers.getRw(containerId);
+    if (o.adopt) return this.#adoptLayer(containerId, parent, ref, config);
     return this.#layerImage(overlayDiffTar(this.layers.diffPath(rw.mountId)), parent, true, ref, config);
+  }
+
+  /**
+   * commit for a read-write layer that is thrown away next (the builder's steps): its upper dir already is the
+   * new layer's diff dir (same overlay format), so it is moved rather than unpacked again from the tar. The
+   * tar is still made once, for the diff ID and the stored blob.
+   */
+  async #adoptLayer(containerId: string, parent: StoredImage | undefined, ref: Reference | undefined,
+    config: (diffId: string | undefined) => Record<string, unknown>): Promise<string> {
+    await this.unmountRwLayer(containerId);
+    const upper = this.layers.diffPath(this.layers.getRw(containerId).mountId);
+    const w = this.content.newIngest();
+    const counted = { size: 0 };
+    const tmp = this.layers.prepare();
+    try {
+      for await (const chunk of overlayDiffTar(upper, counted)) w.write(chunk);
+      const { digest } = w.close();
+      if (digest === EMPTY_TAR_DIGEST) return await this.#configImage(Buffer.from(JSON.stringify(config(undefined))), parent, ref);
+      rmSync(tmp.diff, { recursive: true, force: true });
+      renameSync(upper, tmp.diff);
+      mkdirSync(upper, { mode: 0o755 });
+      const raw = Buffer.from(JSON.stringify(config(digest)));
+      return await this.#locked(async () => {
+        this.content.commitFile(w.path, digest);
+        this.layers.commit(tmp.dir, digest, parent?.chain.at(-1) ?? '', counted.size, { digest, mediaType: MediaType.DockerLayer, size: w.size });
+        this.content.put(raw);
+        const img = await this.images.add(raw, parent?.id ?? '');
+        if (ref) {
+          this.images.refs.set(fullString(ref), img.id);
+          await this.images.saveRefs();
+        }
+        return img.id;
+      });
+    } finally {
+      w.discard();
+      if (existsSync(tmp.dir)) this.layers.discard(tmp.dir);
+    }
   }
 
   /** A new image with no layer of its own (the builder's metadata steps): just its config. */
@@ -593,6 +631,8 @@ class Service implements ImageService {
   }
 
   // ---- container rw layers --------------------------------------------------------------------
+  rwLayerIds(): string[] { return [...this.layers.rw.keys()]; }
+
   async createRwLayer(containerId: string, imageId: string | null): Promise<void> {
     await this.#locked(async () => {
       const parent = imageId ? (this.#find(imageId).chain.at(-1) ?? '') : '';
