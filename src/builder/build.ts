@@ -18,7 +18,7 @@ import { InvalidArgumentError, NotFoundError, ScopedFs, parseGoDuration, log } f
 import { parseDockerfile, expandWord, expandWords } from './dockerfile/index.ts';
 import type { BuildBackend, BuildImage } from './backend.ts';
 import { unpackContext, type BuildContext } from './context.ts';
-import { planCopy, runCopy, lookupOwner, chmodValue, type CopySource } from './copy.ts';
+import { planCopy, runCopy, lookupOwner, chmodValue, download, type CopySource } from './copy.ts';
 import { compileDockerfile, type Stage, type Command } from './compile.ts';
 
 export interface BuildOptions {
@@ -418,6 +418,20 @@ class Builder {
     const from = c.flags.from;
     let src: CopySource = { fs: this.#ctxFs, hashes: this.#ctx.hashes };
     let fromLayer: { id: string; rootfs: string } | undefined;
+    // ADD <url>: downloaded into the context for this step only
+    const remote = `.berth-add-${randomBytes(6).toString('hex')}`;
+    if (cmd === 'ADD' && from === undefined) {
+      for (const [i, w] of words.entries()) {
+        if (!/^https?:\/\//i.test(w)) continue;
+        try {
+          const file = await download(w, join(this.#ctx.dir, remote, String(i)));
+          words[i] = file.slice(this.#ctx.dir.length);
+        } catch (err) {
+          rmSync(join(this.#ctx.dir, remote), { recursive: true, force: true });
+          throw new BuildStepError((err as Error).message);
+        }
+      }
+    }
     if (from !== undefined) {
       const idx = /^\d+$/.test(from) ? Number(from) : this.#stageNames.get(from.toLowerCase());
       let imageId: string;
@@ -445,6 +459,7 @@ class Builder {
       });
     } finally {
       if (fromLayer) await this.#be.dropBuildLayer(fromLayer.id);
+      rmSync(join(this.#ctx.dir, remote), { recursive: true, force: true });
     }
   }
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import {
   chmodSync, copyFileSync, lchownSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
-  symlinkSync, utimesSync, lutimesSync, openSync, readSync, closeSync, createReadStream, type Stats,
+  symlinkSync, utimesSync, lutimesSync, writeFileSync, openSync, readSync, closeSync, createReadStream, type Stats,
 } from 'node:fs';
 import { posix } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -40,9 +40,6 @@ export function planCopy(cmd: 'COPY' | 'ADD', src: CopySource, args: string[], d
   if (!dest.startsWith('/')) dest = posix.join('/', workdir || '/', dest) + (dest.endsWith('/') || dest === '.' ? '/' : '');
   const sources: string[] = [];
   for (const a of args) {
-    if (cmd === 'ADD' && /^https?:\/\//.test(a)) {
-      throw new InvalidArgumentError(`ADD failed: berth cannot download ${a}: remote sources are not supported (copy the file into the context)`);
-    }
     if (WILDCARD.test(a)) {
       const pattern = posix.join('/', a);
       const found = matchAll(src.fs, pattern);
@@ -224,6 +221,32 @@ async function unpackArchive(host: string, root: ScopedFs, dest: string): Promis
   const raw = createReadStream(host);
   const input = b[0] === 0x1f && b[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
   await extractTar(input, root, dest, { noOverwriteDirNonDir: false });
+}
+
+/**
+ * ADD <url>: the file downloaded into `dir` (named after the URL's last path element, mode 0600, mtime from
+ * Last-Modified, as Docker). Errors in Docker's words.
+ */
+export async function download(url: string, dir: string): Promise<string> {
+  const name = posix.basename(new URL(url).pathname);
+  if (!name || name === '/') throw new InvalidArgumentError(`cannot determine filename from url: ${url}`);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(60_000), redirect: 'follow' });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+    throw new InvalidArgumentError(`Get "${url}": ${cause?.message ?? (err as Error).message}`);
+  }
+  if (!res.ok) {
+    const body = (await res.text().catch(() => '')).slice(0, 512);
+    throw new InvalidArgumentError(`failed to GET ${url} with status ${res.status} ${res.statusText}: ${body}`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const file = posix.join(dir, name);
+  writeFileSync(file, Buffer.from(await res.arrayBuffer()), { mode: 0o600 });
+  const lm = res.headers.get('last-modified');
+  if (lm && !Number.isNaN(Date.parse(lm))) utimesSync(file, new Date(lm), new Date(lm));
+  return file;
 }
 
 /** `--chown` as Docker reads it: `user[:group]`, names looked up in the image's /etc/passwd and /etc/group. */
