@@ -4,13 +4,12 @@
  * Names are confined to the directory: `..`, absolute names and paths through a symlink the archive
  * itself made are refused (the archive is the client's, the directory is the daemon's).
  */
-import { createWriteStream, mkdirSync, symlinkSync, linkSync, chmodSync, lutimesSync, rmSync } from 'node:fs';
+import { mkdirSync, symlinkSync, linkSync, chmodSync, lutimesSync, rmSync, openSync, closeSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { posix, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { InvalidArgumentError } from '../lib/index.ts';
+import { InvalidArgumentError, TarParser } from '../lib/index.ts';
 
 export interface BuildContext {
   /** Host path of the unpacked context. */
@@ -25,61 +24,67 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
   const hashes = new Map<string, string>();
   const links = new Set<string>();
   const dirTimes: [string, Date][] = [];
-  const { extract } = await import('tar-stream');
-  const ex = extract();
-  const source = await decompressed(input);
-  const piping = pipeline(source, ex).catch((err: unknown) => { ex.destroy(err as Error); });
-  try {
-    for await (const entry of ex) {
-      const h = entry.header;
+  // the current regular file: written with sync calls as its data arrives (no promise per chunk)
+  let file: { fd: number; name: string; host: string; hash: ReturnType<typeof createHash>; mode: number; mtime: Date } | undefined;
+  const parser = new TarParser({
+    entry(h) {
       const name = cleanName(h.name);
-      if (name === undefined) { entry.resume(); continue; }
+      if (name === undefined) return;
       for (let p = posix.dirname(name); p !== '.'; p = posix.dirname(p)) {
         if (links.has(p)) throw new InvalidArgumentError(`invalid symlink "${p}" in the build context: "${name}" would be written through it`);
       }
       const host = join(dir, name);
       mkdirSync(posix.dirname(host), { recursive: true });
-      const mode = (h.mode ?? 0o644) & 0o7777;
-      const mtime = h.mtime ?? new Date(0);
+      const mode = h.mode & 0o7777;
+      const mtime = new Date(h.mtime * 1000);
       switch (h.type) {
-        case 'directory':
+        case 'dir':
           mkdirSync(host, { recursive: true });
           chmodSync(host, mode);
           dirTimes.push([host, mtime]);
-          entry.resume();
           break;
         case 'symlink':
           rmSync(host, { force: true, recursive: true });
-          symlinkSync(h.linkname ?? '', host);
+          symlinkSync(h.linkname, host);
           links.add(name);
           lutimesSync(host, mtime, mtime);
-          entry.resume();
           break;
         case 'link': {
-          const target = cleanName(h.linkname ?? '');
+          const target = cleanName(h.linkname);
           if (target === undefined) throw new InvalidArgumentError(`invalid hardlink "${h.linkname}" in the build context`);
           rmSync(host, { force: true });
           linkSync(join(dir, target), host);
           const hash = hashes.get(target);
           if (hash) hashes.set(name, hash);
-          entry.resume();
           break;
         }
-        case 'file': case 'contiguous-file': case null: case undefined: {
-          const hash = createHash('sha256');
-          const out = createWriteStream(host, { mode });
-          await pipeline(entry, new PassThrough({ transform(chunk: Buffer, _e, cb) { hash.update(chunk); cb(null, chunk); } }), out);
-          chmodSync(host, mode);
-          lutimesSync(host, mtime, mtime);
-          hashes.set(name, hash.digest('hex'));
+        case 'file':
+          rmSync(host, { force: true, recursive: true });
+          file = { fd: openSync(host, 'w', mode), name, host, hash: createHash('sha256'), mode, mtime };
           break;
-        }
-        default:
-          entry.resume(); // devices and fifos have no place in a build context
+        default: // devices and fifos have no place in a build context
       }
-    }
+    },
+    data(chunk) {
+      if (!file) return;
+      file.hash.update(chunk);
+      for (let off = 0; off < chunk.length;) off += writeSync(file.fd, chunk, off);
+    },
+    endEntry() {
+      if (!file) return;
+      const f = file;
+      file = undefined;
+      closeSync(f.fd);
+      chmodSync(f.host, f.mode);
+      lutimesSync(f.host, f.mtime, f.mtime);
+      hashes.set(f.name, f.hash.digest('hex'));
+    },
+  });
+  try {
+    for await (const chunk of await decompressed(input)) parser.write(chunk as Buffer);
+    parser.finish();
   } finally {
-    await piping;
+    if (file) closeSync(file.fd);
   }
   for (const [d, t] of dirTimes.reverse()) lutimesSync(d, t, t);
   return { dir, hashes };

@@ -12,7 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError } from '../lib/index.ts';
 import { MediaType, type Descriptor, type Index, type Manifest } from '../oci/index.ts';
-import { TarParser, type TarHandler, type TarHeader } from './tar-parser.ts';
+import { TarParser, type TarHandler, type TarHeader } from '../lib/index.ts';
 
 /** Normalise an archive member name (used only as a key; never as a filesystem path). */
 function memberName(name: string): string {

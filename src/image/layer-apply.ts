@@ -17,7 +17,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { InvalidArgumentError, SystemError } from '../lib/index.ts';
-import type { TarHandler, TarHeader } from './tar-parser.ts';
+import type { TarHandler, TarHeader } from '../lib/index.ts';
 
 const WH = '.wh.';
 const OPAQUE = '.wh..wh..opq';

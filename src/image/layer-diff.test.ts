@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, linkSync, rmSync } 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { overlayDiffTar } from './layer-diff.ts';
-import { TarParser, type TarHeader } from './tar-parser.ts';
+import { TarParser, type TarHeader } from '../lib/index.ts';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { EngineError, InvalidArgumentError, SystemError } from '../lib/index.ts';
-import { TarParser } from './tar-parser.ts';
+import { TarParser } from '../lib/index.ts';
 import { LayerWriter } from './layer-apply.ts';
 
 export interface UnpackResult {

@@ -11,3 +11,4 @@ export { runInHelper, type HelperResult } from './shell-helper.ts';
 export * from './scoped-fs.ts';
 export * from './tar-copy.ts';
 export { parseDetachKeys, DetachWatcher } from './detach-keys.ts';
+export { TarParser, type TarHandler, type TarHeader, type EntryType } from './tar-parser.ts';

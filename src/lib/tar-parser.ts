@@ -4,7 +4,7 @@
  * worker, and a parser without promises per entry is several times faster than a stream-per-entry one.
  * PAX values stay bytes (binary xattrs such as security.capability survive).
  */
-import { InvalidArgumentError } from '../lib/index.ts';
+import { InvalidArgumentError } from './errdefs.ts';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'link' | 'char' | 'block' | 'fifo';
 
