@@ -18,7 +18,8 @@ import { InvalidArgumentError, NotFoundError, ScopedFs, parseGoDuration, log } f
 import { parseDockerfile, expandWord, expandWords } from './dockerfile/index.ts';
 import type { BuildBackend, BuildImage } from './backend.ts';
 import { unpackContext, type BuildContext } from './context.ts';
-import { planCopy, runCopy, lookupOwner, chmodValue, download, type CopySource } from './copy.ts';
+import { remoteContext } from './remote.ts';
+import { planCopy, runCopy, lookupOwner, chmodValue, download, DOWNLOADS, type CopySource } from './copy.ts';
 import { compileDockerfile, type Stage, type Command } from './compile.ts';
 
 export interface BuildOptions {
@@ -35,6 +36,8 @@ export interface BuildOptions {
   /** The RUN containers' host config: NetworkMode, ExtraHosts, resources. */
   hostConfig: Record<string, unknown>;
   cacheFrom: string[];
+  /** `remote=`: a git repository or a URL (tarball or Dockerfile) instead of the request body. */
+  remote?: string;
 }
 
 export interface BuildOutput {
@@ -78,11 +81,12 @@ export async function build(backend: BuildBackend, input: Readable, opts: BuildO
   if (!swept) { swept = true; rmSync(scratch, { recursive: true, force: true }); }
   const dir = join(scratch, `ctx-${randomBytes(8).toString('hex')}`);
   try {
-    const ctx = await unpackContext(input, dir);
+    const ctx = opts.remote ? await remoteContext(opts.remote, dir, opts.dockerfile || 'Dockerfile') : await unpackContext(input, dir);
     const b = new Builder(backend, ctx, opts, out);
     return await b.run();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}.git`, { recursive: true, force: true });
   }
 }
 
@@ -419,7 +423,7 @@ class Builder {
     let src: CopySource = { fs: this.#ctxFs, hashes: this.#ctx.hashes };
     let fromLayer: { id: string; rootfs: string } | undefined;
     // ADD <url>: downloaded into the context for this step only
-    const remote = `.berth-add-${randomBytes(6).toString('hex')}`;
+    const remote = `${DOWNLOADS}${randomBytes(6).toString('hex')}`;
     if (cmd === 'ADD' && from === undefined) {
       for (const [i, w] of words.entries()) {
         if (!/^https?:\/\//i.test(w)) continue;

@@ -1,5 +1,5 @@
 /**
- * The build context: the tar the client sends (plain or gzip'd), unpacked into a scratch directory.
+ * The build context: the tar the client sends (plain, gzip, bzip2 or xz), unpacked into a scratch directory.
  * Each regular file's content is hashed while it is written, so COPY's cache key costs no second read.
  * Names are confined to the directory: `..`, absolute names and paths through a symlink the archive
  * itself made are refused (the archive is the client's, the directory is the daemon's).
@@ -7,9 +7,9 @@
 import { mkdirSync, symlinkSync, linkSync, chmodSync, lutimesSync, rmSync, openSync, closeSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { posix, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { InvalidArgumentError, TarParser } from '../lib/index.ts';
+import { decompressed } from './remote.ts';
 
 export interface BuildContext {
   /** Host path of the unpacked context. */
@@ -93,26 +93,4 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
 /** `./a/../b/` → `b`, undefined for the root itself. Cleaned as if rooted, so no name leaves the directory. */
 function cleanName(raw: string): string | undefined {
   return posix.normalize(`/${raw}`).slice(1).replace(/\/$/, '') || undefined;
-}
-
-/** gzip is detected by its magic (Docker's DecompressStream); anything else is taken as a plain tar. */
-async function decompressed(input: Readable): Promise<Readable> {
-  const it = input[Symbol.asyncIterator]();
-  const first = await it.next();
-  const head: Buffer = first.done ? Buffer.alloc(0) : first.value as Buffer;
-  const rest = new PassThrough();
-  rest.write(head);
-  void (async () => {
-    try {
-      for (let r = await it.next(); !r.done; r = await it.next()) {
-        if (!rest.write(r.value)) await new Promise((res) => rest.once('drain', res));
-      }
-      rest.end();
-    } catch (err) { rest.destroy(err as Error); }
-  })();
-  if (head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip());
-  if (head.subarray(0, 3).toString() === 'BZh' || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
-    throw new InvalidArgumentError('unsupported compression of the build context: send a plain or gzip\'d tar');
-  }
-  return rest;
 }

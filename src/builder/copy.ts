@@ -10,7 +10,7 @@ import {
   symlinkSync, utimesSync, lutimesSync, writeFileSync, openSync, readSync, closeSync, createReadStream, type Stats,
 } from 'node:fs';
 import { posix } from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { compression, decompressed } from './remote.ts';
 import { InvalidArgumentError, NotFoundError, ScopedFs, extractTar } from '../lib/index.ts';
 
 export interface Owner { uid: number; gid: number }
@@ -33,6 +33,8 @@ export interface CopyPlan {
 }
 
 const WILDCARD = /(^|[^\\])[*?[]/;
+/** ADD <url> files are downloaded into `<context>/<DOWNLOADS>…/` for their step; they are never unpacked. */
+export const DOWNLOADS = '.berth-add-';
 
 /** Sources matched and checked, the destination made absolute, the cache hash computed. */
 export function planCopy(cmd: 'COPY' | 'ADD', src: CopySource, args: string[], dest: string, workdir: string, extra: string): CopyPlan {
@@ -40,6 +42,9 @@ export function planCopy(cmd: 'COPY' | 'ADD', src: CopySource, args: string[], d
   if (!dest.startsWith('/')) dest = posix.join('/', workdir || '/', dest) + (dest.endsWith('/') || dest === '.' ? '/' : '');
   const sources: string[] = [];
   for (const a of args) {
+    if (src.hashes && posix.normalize(a).split('/')[0] === '..') {
+      throw new InvalidArgumentError(`${cmd} failed: forbidden path outside the build context: ${a} ()`);
+    }
     if (WILDCARD.test(a)) {
       const pattern = posix.join('/', a);
       const found = matchAll(src.fs, pattern);
@@ -135,7 +140,7 @@ export async function runCopy(cmd: 'COPY' | 'ADD', src: CopySource, plan: CopyPl
       copyDirContents(src.fs, s, root, to, owner, chmod);
       continue;
     }
-    if (cmd === 'ADD' && st.isFile() && isArchive(src.fs.host(s))) {
+    if (cmd === 'ADD' && src.hashes && !s.startsWith(`/${DOWNLOADS}`) && st.isFile() && await isArchive(src.fs.host(s))) {
       const to = mkdirInScope(root, plan.dest, owner);
       await unpackArchive(src.fs.host(s), root, to);
       continue;
@@ -200,27 +205,28 @@ function copyOne(from: ScopedFs, src: string, st: Stats, root: ScopedFs, dest: s
   }
 }
 
-/** A tar, plain or gzip'd (what ADD unpacks; Docker also knows bzip2 and xz). */
-function isArchive(host: string): boolean {
+/** A tar, plain or compressed (gzip, bzip2, xz): what ADD unpacks. A compressed file that is no tar is copied. */
+async function isArchive(host: string): Promise<boolean> {
   const fd = openSync(host, 'r');
+  const b = Buffer.alloc(512);
+  let n: number;
+  try { n = readSync(fd, b, 0, 512, 0); } finally { closeSync(fd); }
+  if (!compression(b.subarray(0, n))) return n === 512 && b.subarray(257, 262).toString() === 'ustar';
+  const chunks: Buffer[] = [];
+  let got = 0;
   try {
-    const b = Buffer.alloc(512);
-    const n = readSync(fd, b, 0, 512, 0);
-    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
-    return n === 512 && b.subarray(257, 262).toString() === 'ustar';
-  } finally {
-    closeSync(fd);
-  }
+    for await (const c of await decompressed(createReadStream(host))) {
+      chunks.push(c as Buffer);
+      got += (c as Buffer).length;
+      if (got >= 512) break;
+    }
+  } catch { return false; }
+  const head = Buffer.concat(chunks);
+  return head.length >= 512 && head.subarray(257, 262).toString() === 'ustar';
 }
 
 async function unpackArchive(host: string, root: ScopedFs, dest: string): Promise<void> {
-  const fd = openSync(host, 'r');
-  const b = Buffer.alloc(2);
-  readSync(fd, b, 0, 2, 0);
-  closeSync(fd);
-  const raw = createReadStream(host);
-  const input = b[0] === 0x1f && b[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
-  await extractTar(input, root, dest, { noOverwriteDirNonDir: false });
+  await extractTar(await decompressed(createReadStream(host)), root, dest, { noOverwriteDirNonDir: false });
 }
 
 /**

@@ -50,7 +50,6 @@ async function build(ctx: Ctx): Promise<void> {
   let started = false;
   try {
     if (q.get('version') === '2') throw new NotImplementedError('berth builds with the classic builder only: set DOCKER_BUILDKIT=0 (BuildKit sessions are not supported)');
-    if (q.get('remote')) throw new NotImplementedError('berth builds only from a context sent with the request (remote and git contexts are not supported)');
     const tags = q.getAll('t').filter(Boolean).map(parseBuildTag);
     const quiet = boolValue(q, 'q');
     const forceRemove = boolValue(q, 'forcerm');
@@ -74,6 +73,7 @@ async function build(ctx: Ctx): Promise<void> {
       forceRemove,
       hostConfig,
       cacheFrom: jsonParam<string[]>(ctx, 'cachefrom', []),
+      ...(q.get('remote') ? { remote: q.get('remote')! } : {}),
     };
     const emit = (v: unknown) => {
       if (!started) { started = true; res.writeHead(200, { 'Content-Type': 'application/json' }); }
