@@ -83,7 +83,11 @@ export async function build(backend: BuildBackend, input: Readable, opts: BuildO
   try {
     const ctx = opts.remote ? await remoteContext(opts.remote, dir, opts.dockerfile || 'Dockerfile') : await unpackContext(input, dir);
     const b = new Builder(backend, ctx, opts, out);
-    return await b.run();
+    try {
+      return await b.run();
+    } finally {
+      await b.settle();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(`${dir}.git`, { recursive: true, force: true });
@@ -104,6 +108,7 @@ class Builder {
   /** Each finished stage's image, by index; names map to indexes. */
   readonly #stageImages: string[] = [];
   readonly #stageNames = new Map<string, number>();
+  readonly #removals: Promise<void>[] = [];
 
   constructor(be: BuildBackend, ctx: BuildContext, o: BuildOptions, out: BuildOutput) {
     this.#be = be;
@@ -403,14 +408,19 @@ class Builder {
   async #layerStep(st: State, cmdComment: string, announce: boolean, write: (rootfs: string) => Promise<boolean>): Promise<void> {
     const containerConfig = { ...st.config, Cmd: [...this.#shell(st), cmdComment] };
     if (await this.#cached(st, containerConfig)) return;
+    const t0 = performance.now();
     const layer = await this.#be.buildLayer(st.imageId || null);
+    const t: Record<string, number> = { layer: performance.now() - t0 };
     try {
       if (announce) this.#out.stream(` ---> Running in ${short(layer.id)}\n`);
       const changed = await write(layer.rootfs);
+      t.write = performance.now() - t0;
       st.imageId = await this.#be.buildCommit(changed ? layer.id : null, this.#commit(st, containerConfig, layer.id, true));
+      t.commit = performance.now() - t0;
       if (announce) this.#out.stream(`Removing intermediate container ${short(layer.id)}\n`);
     } finally {
-      await this.#be.dropBuildLayer(layer.id);
+      this.#removals.push(this.#be.dropBuildLayer(layer.id).catch((err: unknown) => log().warn({ err, id: layer.id }, 'build: dropping a step layer')));
+      log().debug({ ms: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])) }, 'build: layer step');
     }
   }
 
@@ -486,25 +496,38 @@ class Builder {
     };
     const hostConfig = { ...this.#o.hostConfig };
     if (!st.imageId) throw new BuildStepError('Please provide a source image with `from` prior to run');
+    const t0 = performance.now();
     const { id } = await this.#be.createContainer({ config: runConfig, hostConfig });
     this.#out.stream(` ---> Running in ${short(id)}\n`);
+    const t: Record<string, number> = { create: performance.now() - t0 };
     let ok = false;
     try {
       const a = await this.#be.attachContainer(id, { stream: true, logs: false, stdin: false, stdout: true, stderr: true });
       a.onOutput((s, data) => this.#out.stream(s === 2 ? `${RED}${data.toString('utf8')}${RESET}` : data.toString('utf8')));
       const exited = this.#be.waitContainer(id, 'next-exit');
       await this.#be.startContainer(id);
+      t.start = performance.now() - t0;
       const { StatusCode } = await exited;
       await a.done;
+      t.exit = performance.now() - t0;
       if (StatusCode !== 0) throw new BuildStepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${StatusCode}`, StatusCode);
       st.imageId = await this.#be.buildCommit(id, this.#commit(st, probe, id, this.#o.remove));
+      t.commit = performance.now() - t0;
       ok = true;
     } finally {
       if ((ok && this.#o.remove) || (!ok && (this.#o.remove || this.#o.forceRemove))) {
-        await this.#be.removeContainer(id, { force: true, volumes: true, link: false }).catch((err: unknown) => log().warn({ err, id }, 'build: removing a step container'));
+        // the next step need not wait for the removal; the build's end does
+        this.#removals.push(this.#be.removeContainer(id, { force: true, volumes: true, link: false })
+          .catch((err: unknown) => log().warn({ err, id }, 'build: removing a step container')));
         if (ok) this.#out.stream(`Removing intermediate container ${short(id)}\n`);
       }
+      log().debug({ id: short(id), ms: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])) }, 'build: RUN step');
     }
+  }
+
+  /** Waits for the step containers still being removed. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#removals);
   }
 }
 
