@@ -10,12 +10,12 @@
  * records as its container.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImageRunConfig } from '../oci/index.ts';
 import { InvalidArgumentError, NotFoundError, ScopedFs, parseGoDuration, log } from '../lib/index.ts';
-import { parseDockerfile, expandWord, expandWords } from './dockerfile/index.ts';
+import { parseDockerfile, expandWord, expandWords, readDockerignore, matchesPatterns, chompHeredocContent, type Heredoc } from './dockerfile/index.ts';
 import type { BuildBackend, BuildImage } from './backend.ts';
 import { unpackContext, type BuildContext } from './context.ts';
 import { remoteContext } from './remote.ts';
@@ -120,7 +120,8 @@ class Builder {
 
   async run(): Promise<string> {
     const text = this.#dockerfileText();
-    const ast = parseDockerfile(text, { name: this.#o.dockerfile, heredocs: false });
+    this.#dropIgnoredBuildFiles();
+    const ast = parseDockerfile(text, { name: this.#o.dockerfile });
     this.#escape = ast.escapeToken;
     const { metaArgs, stages } = compileDockerfile(ast.children);
     let last = stages.length - 1;
@@ -166,6 +167,18 @@ class Builder {
     throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${name}`);
   }
 
+  /** As dockerd: the Dockerfile and .dockerignore leave the context when .dockerignore excludes them. */
+  #dropIgnoredBuildFiles(): void {
+    let text: string;
+    try { text = readFileSync(this.#ctxFs.host(this.#ctxFs.resolve('.dockerignore')), 'utf8'); } catch { return; }
+    const excludes = readDockerignore(text);
+    for (const f of ['.dockerignore', this.#o.dockerfile || 'Dockerfile']) {
+      if (!matchesPatterns(f, excludes)) continue;
+      rmSync(this.#ctxFs.host(this.#ctxFs.resolve(f)), { force: true });
+      this.#ctx.hashes.delete(posix.normalize(f));
+    }
+  }
+
   #print(original: string): void {
     this.#step++;
     this.#out.stream(`Step ${this.#step}/${this.#total} : ${original}`);
@@ -206,7 +219,7 @@ class Builder {
         const word = t.trim().split(/\s/)[0]!.toUpperCase();
         if (word === 'ONBUILD') throw new BuildStepError('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
         if (word === 'FROM' || word === 'MAINTAINER') throw new BuildStepError(`${word} isn't allowed as an ONBUILD trigger`);
-        const { stages } = compileDockerfile(parseDockerfile(`FROM scratch\n${t}`, { heredocs: false }).children);
+        const { stages } = compileDockerfile(parseDockerfile(`FROM scratch\n${t}`).children);
         for (const c of stages[0]!.commands) await this.#dispatch(st, c);
       }
     }
@@ -429,6 +442,17 @@ class Builder {
     const env = this.#env(st);
     const words = c.node.args.map((a) => expandWord(a, env, this.#escape));
     const dest = words.pop()!;
+    // COPY <<NAME dest: each heredoc becomes a file NAME, written into the context for this step
+    const inline = `${DOWNLOADS}${randomBytes(6).toString('hex')}`;
+    for (const h of c.node.heredocs) {
+      const i = c.node.args.findIndex((a) => /^<<-?/.test(a) && a.replace(/^<<-?/, '').replace(/^["']|["']$/g, '') === h.name);
+      if (i < 0 || i >= words.length) continue;
+      let content = h.chomp ? chompHeredocContent(h.content) : h.content;
+      if (h.expand) content = expandWord(content, env, this.#escape, { rawQuotes: true, rawEscapes: true });
+      mkdirSync(join(this.#ctx.dir, inline, String(i)), { recursive: true });
+      writeFileSync(join(this.#ctx.dir, inline, String(i), h.name), content, { mode: 0o644 });
+      words[i] = `/${inline}/${i}/${h.name}`;
+    }
     const from = c.flags.from;
     let src: CopySource = { fs: this.#ctxFs, hashes: this.#ctx.hashes };
     let fromLayer: { id: string; rootfs: string } | undefined;
@@ -474,6 +498,7 @@ class Builder {
     } finally {
       if (fromLayer) await this.#be.dropBuildLayer(fromLayer.id);
       rmSync(join(this.#ctx.dir, remote), { recursive: true, force: true });
+      rmSync(join(this.#ctx.dir, inline), { recursive: true, force: true });
     }
   }
 
@@ -482,7 +507,7 @@ class Builder {
       const f = c.flags.mount !== undefined ? 'mount' : c.flags.network !== undefined ? 'network' : 'security';
       throw new BuildStepError(`the --${f} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
     }
-    const cmd = c.node.json ? [...c.node.args] : [...this.#shell(st), c.node.args.join(' ')];
+    const cmd = c.node.json ? [...c.node.args] : [...this.#shell(st), heredocScript(c.node.args.join(' '), c.node.heredocs)];
     const args = this.#allowedArgs(st);
     const shown = args.filter((a) => !PROXY_ARGS.has(envKey(a)) || st.args.has(envKey(a))).sort();
     const saveCmd = args.length ? [`|${shown.length}`, ...shown, ...cmd] : cmd;
@@ -529,6 +554,23 @@ class Builder {
   async settle(): Promise<void> {
     await Promise.all(this.#removals);
   }
+}
+
+/**
+ * The shell command of a shell-form RUN with heredocs (BuildKit's semantics): a RUN that is only `<<EOF` runs
+ * the heredoc as its script (by its `#!` line when it has one); otherwise the command line and the heredoc
+ * bodies go to the shell together, which feeds each body to its command.
+ */
+function heredocScript(cmdline: string, docs: Heredoc[]): string {
+  if (docs.length === 0) return cmdline;
+  const body = (h: Heredoc) => (h.chomp ? chompHeredocContent(h.content) : h.content);
+  if (docs.length === 1 && /^<<-?\s*["']?[^"'\s]+["']?\s*$/.test(cmdline.trim())) {
+    const script = body(docs[0]!);
+    if (!script.startsWith('#!')) return script;
+    const end = `BERTH_HEREDOC_${randomBytes(4).toString('hex')}`;
+    return `f=$(mktemp) && cat > "$f" <<'${end}' && chmod +x "$f" && "$f"; r=$?; rm -f "$f"; exit $r\n${script}${script.endsWith('\n') ? '' : '\n'}${end}\n`;
+  }
+  return `${cmdline}\n${docs.map((h) => `${h.content}${h.content.endsWith('\n') || !h.content ? '' : '\n'}${h.name}\n`).join('')}`;
 }
 
 /** Docker's cache comparison of two step configs (image/cache/compare.go): WorkingDir is not part of it. */

@@ -12,3 +12,4 @@ export type { Node, Heredoc, Directive, Warning, ParseResult, ParseOptions } fro
 export { dumpAst, dumpNode } from './ast-dump.ts';
 export { expandWord, expandWords } from './lexer.ts';
 export type { Env, LexOptions } from './lexer.ts';
+export { readDockerignore, PatternMatcher, Pattern, matchesPatterns, trimBuildFilesFromExcludes, patternRegexp } from './dockerignore.ts';
