@@ -6,7 +6,7 @@
  */
 import { lstatSync, readdirSync, readlinkSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeHeader, run, type TarHead } from '../lib/index.ts';
+import { encodeHeader, runInHelper, type TarHead } from '../lib/index.ts';
 
 const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
 const END_OF_ARCHIVE = Buffer.alloc(1024);
@@ -14,9 +14,11 @@ const END_OF_ARCHIVE = Buffer.alloc(1024);
 /** Every xattr under dir, by absolute path (one getfattr for the whole tree; Node cannot read xattrs). */
 async function readXattrs(dir: string): Promise<Map<string, Map<string, Buffer>>> {
   const out = new Map<string, Map<string, Buffer>>();
-  const r = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], { allowFailure: true });
+  // through the shell helper: a fork of the daemon itself costs more than getfattr (its stderr lines are ignored below)
+  const r = await runInHelper('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir]);
   let cur: Map<string, Buffer> | undefined;
-  for (const line of r.stdout.split('\n')) {
+  for (const line of r.output.split('\n')) {
+    if (line.startsWith('getfattr: ')) continue;
     if (line.startsWith('# file: ')) {
       const path = line.slice(8).replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
       cur = new Map();
