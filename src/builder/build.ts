@@ -131,9 +131,9 @@ class Builder {
     }
     const run = stages.slice(0, last + 1);
     const labels = Object.keys(this.#o.labels).sort();
-    if (labels.length) {
-      const original = `LABEL ${labels.map((k) => `${k}=${this.#o.labels[k]}`).join(' ')}`;
-      run.at(-1)!.commands.push({ kind: 'LABEL', node: { value: 'LABEL', flags: [], args: [], json: false, heredocs: [], original, startLine: 0, endLine: 0 }, flags: {}, pairs: labels.map((k) => [k, this.#o.labels[k]!]), raw: true });
+    for (const k of labels) { // as dockerd: one LABEL step per --label, after the target stage's own steps
+      const original = `LABEL ${k}=${this.#o.labels[k]}`;
+      run.at(-1)!.commands.push({ kind: 'LABEL', node: { value: 'LABEL', flags: [], args: [], json: false, heredocs: [], original, startLine: 0, endLine: 0 }, flags: {}, pairs: [[k, this.#o.labels[k]!]], raw: true });
     }
     this.#total = metaArgs.length + run.reduce((n, s) => n + 1 + s.commands.length, 0);
 
@@ -214,7 +214,7 @@ class Builder {
     const triggers = config.OnBuild ?? [];
     config.OnBuild = null;
     if (triggers.length) {
-      this.#out.stream(`${RED}# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n${RESET}`);
+      this.#out.stream(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
       for (const t of triggers) {
         const word = t.trim().split(/\s/)[0]!.toUpperCase();
         if (word === 'ONBUILD') throw new BuildStepError('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
@@ -315,10 +315,10 @@ class Builder {
         st.author = c.node.args.join(' ');
         return this.#nop(st, `MAINTAINER ${st.author}`);
       case 'EXPOSE': {
-        const ports = expandWords(c.node.args.join(' '), this.#env(st), this.#escape).flatMap(portSpecs);
+        const words = expandWords(c.node.args.join(' '), this.#env(st), this.#escape);
         cfg.ExposedPorts ??= {};
-        for (const p of ports) cfg.ExposedPorts[p] = {};
-        return this.#nop(st, `EXPOSE ${[...new Set(ports)].sort().join(' ')}`);
+        for (const p of words.flatMap(portSpecs)) cfg.ExposedPorts[p] = {};
+        return this.#nop(st, `EXPOSE ${[...words].sort().join(' ')}`);
       }
       case 'USER':
         cfg.User = this.#word(st, c.node.args[0] ?? '');
@@ -388,7 +388,7 @@ class Builder {
     const id = randomBytes(32).toString('hex');
     this.#out.stream(` ---> Running in ${short(id)}\n`);
     st.imageId = await this.#be.buildCommit(null, this.#commit(st, containerConfig, id));
-    this.#out.stream(`Removing intermediate container ${short(id)}\n`);
+    if (this.#o.remove) this.#out.stream(`Removing intermediate container ${short(id)}\n`);
   }
 
   #commit(st: State, containerConfig: ImageRunConfig, container: string, adopt = false) {
@@ -430,7 +430,7 @@ class Builder {
       t.write = performance.now() - t0;
       st.imageId = await this.#be.buildCommit(changed ? layer.id : null, this.#commit(st, containerConfig, layer.id, true));
       t.commit = performance.now() - t0;
-      if (announce) this.#out.stream(`Removing intermediate container ${short(layer.id)}\n`);
+      if (announce && this.#o.remove) this.#out.stream(`Removing intermediate container ${short(layer.id)}\n`);
     } finally {
       this.#removals.push(this.#be.dropBuildLayer(layer.id).catch((err: unknown) => log().warn({ err, id: layer.id }, 'build: dropping a step layer')));
       log().debug({ ms: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])) }, 'build: layer step');
@@ -544,7 +544,7 @@ class Builder {
         // the next step need not wait for the removal; the build's end does
         this.#removals.push(this.#be.removeContainer(id, { force: true, volumes: true, link: false })
           .catch((err: unknown) => log().warn({ err, id }, 'build: removing a step container')));
-        if (ok) this.#out.stream(`Removing intermediate container ${short(id)}\n`);
+        if (ok || this.#o.forceRemove) this.#out.stream(`Removing intermediate container ${short(id)}\n`);
       }
       log().debug({ id: short(id), ms: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)])) }, 'build: RUN step');
     }

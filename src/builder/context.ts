@@ -82,7 +82,7 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
   });
   try {
     for await (const chunk of await decompressed(input)) parser.write(chunk as Buffer);
-    parser.finish();
+    parser.finish({ lenient: true });
   } finally {
     if (file) closeSync(file.fd);
   }

@@ -151,8 +151,16 @@ export class TarParser {
   }
 
   /** The input ended: throw unless we stopped at an entry boundary. */
-  finish(): void {
+  finish(opts: { lenient?: boolean } = {}): void {
     if (this.#state === enum_.END) return;
+    // Go's archive/tar reader takes an archive that stops right after an entry's data (no padding, no end
+    // blocks), as the docker CLI writes for `build -f -`; so does a lenient finish
+    if (opts.lenient && this.#state === enum_.DATA && this.#remaining === 0 && this.#buf.length === 0) {
+      this.#h.endEntry();
+      this.#state = enum_.END;
+      return;
+    }
+    if (opts.lenient && this.#state === enum_.HEADER && this.#buf.length === 0 && this.#sawEntry) return;
     if (this.#state !== enum_.HEADER || this.#buf.length > 0 || this.#ext.length || this.#pax || this.#longName !== undefined) {
       throw bad('unexpected end of archive (truncated)');
     }
