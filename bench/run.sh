@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # berth vs Docker 20.10 on this machine (see bench/run.ts). Run as root: bash bench/run.sh > bench/results.md
-# BENCH_ENGINES=docker|berth|docker,berth  BENCH_ONLY=run,exec,detached,idle,start,loadsave,cli,netrun,publish,dns  BENCH_RUNS=10
+# BENCH_ENGINES=docker|berth|docker,berth  BENCH_ONLY=run,exec,detached,idle,start,loadsave,cli,netrun,publish,dns,build  BENCH_RUNS=10
 # BENCH_ONLY=net: the three networking rows (netrun, publish, dns) only
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,7 +9,9 @@
  *
  * Rows: idle, run, exec, detached, start, loadsave, cli (engine core, issues 3-4) and, for networking (issue 5),
  * netrun (`run --rm` on the default bridge), publish (`run -d -p 8080:80 nginx` until the first HTTP 200) and dns
- * (20 containers on one user network resolving each other); `BENCH_ONLY=net` is the three of them. The engine-core
+ * (20 containers on one user network resolving each other); `BENCH_ONLY=net` is the three of them. build (issue 6):
+ * Docker's classic builder and BuildKit vs berth, cold / all cached / one file changed (`BENCH_ONLY=build`), against
+ * the networking dockerd (BuildKit's RUN needs a network; see bench/README.md). The engine-core
  * rows compare berthd with a dockerd started with `--bridge none --iptables=false` (the harness's default); the
  * networking rows with a second dockerd with Docker's default networking (docker0, iptables, ip-masq,
  * docker-proxy), started only for them and after the others (a second dockerd would share pages with the first
@@ -17,6 +19,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, existsSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { createCipheriv } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { loadavg, cpus } from 'node:os';
 import { startDaemon, pidsMentioning, DOCKER20, BERTH, REPO, type Daemon, type EngineKind } from '../test/helpers/daemon.ts';
@@ -461,6 +464,107 @@ async function benchDns(ds: Daemons): Promise<void> {
   }
 }
 
+// ───────────── build rows (issue 6) ─────────────
+
+const BUILD = {
+  coldBk: 'build cold: 2×RUN + COPY 10 MiB + ENV/WORKDIR/CMD on busybox (Docker column: BuildKit)',
+  coldClassic: '… the same, cold (Docker column: classic builder)',
+  cachedClassic: 'build, all steps cached (Docker column: classic builder)',
+  cachedBk: '… the same, all cached (Docker column: BuildKit)',
+  changedClassic: 'build, one copied file changed (Docker column: classic builder)',
+  changedBk: '… the same, one file changed (Docker column: BuildKit)',
+} as const;
+
+/**
+ * The build context: a Dockerfile with ENV, WORKDIR, `COPY . /app/`, two RUNs and CMD; 10 MiB of deterministic
+ * pseudo-random bytes (AES-CTR over zeros, fixed key) and a small version.txt that the changed-file row rewrites.
+ */
+function buildContext(): string {
+  const dir = join(CACHE, 'build-ctx');
+  mkdirSync(dir, { recursive: true });
+  const data = join(dir, 'data.bin');
+  if (!existsSync(data) || statSync(data).size !== 10 * 2 ** 20) {
+    const c = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
+    writeFileSync(data, Buffer.concat([c.update(Buffer.alloc(10 * 2 ** 20)), c.final()]));
+  }
+  writeFileSync(join(dir, 'version.txt'), 'v0\n');
+  writeFileSync(join(dir, 'Dockerfile'), [
+    'FROM busybox:1.35',
+    'ENV APP=bench MODE=release',
+    'WORKDIR /app',
+    'COPY . /app/',
+    'RUN wc -c data.bin > size.txt',
+    'RUN echo "built $APP" > built.txt && cat version.txt',
+    'CMD ["sh", "-c", "cat /app/built.txt"]',
+    '',
+  ].join('\n'));
+  return dir;
+}
+
+/**
+ * Docker's classic builder (DOCKER_BUILDKIT=0), Docker's BuildKit (DOCKER_BUILDKIT=1, the dockerd 20.10 integrated
+ * one) and berth (classic API), all with the 20.10 CLI, interleaved with the order rotated each round. Cold: the
+ * image and its cache removed before each run (`rmi -f`, `image prune -f`, for BuildKit `builder prune -af`),
+ * untimed. Cached: the same build again. Changed: version.txt rewritten (untimed) before each build.
+ */
+async function benchBuild(ds: Daemons): Promise<void> {
+  const ctx = buildContext();
+  type Variant = { name: 'classic' | 'buildkit' | 'berth'; d: Daemon; env: NodeJS.ProcessEnv; tag: string };
+  const variants: Variant[] = [];
+  if (ds.docker) {
+    variants.push({ name: 'classic', d: ds.docker, env: { ...envOf(ds.docker), DOCKER_BUILDKIT: '0' }, tag: 'bench-classic' });
+    variants.push({ name: 'buildkit', d: ds.docker, env: { ...envOf(ds.docker), DOCKER_BUILDKIT: '1' }, tag: 'bench-buildkit' });
+  }
+  if (ds.berth) variants.push({ name: 'berth', d: ds.berth, env: { ...envOf(ds.berth), DOCKER_BUILDKIT: '0' }, tag: 'bench-berth' });
+  /** One timed build; `expect` checks that the cache was (not) used as the row says. */
+  const buildOnce = (v: Variant, expect?: 'cold' | 'cached'): number => {
+    const t0 = performance.now();
+    const r = spawnSync(DOCKER20, ['build', '-t', v.tag, ctx], { env: v.env, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`${v.name}: docker build: ${r.stdout}${r.stderr}`);
+    const hits = (`${r.stdout}${r.stderr}`.match(v.name === 'buildkit' ? /^#\d+ CACHED$/gm : /^ ---> Using cache$/gm) ?? []).length;
+    if (expect === 'cold' && hits) throw new Error(`${v.name}: the cold build used the cache (${hits} steps)`);
+    // every step: classic ENV, WORKDIR, COPY, RUN, RUN, CMD; BuildKit WORKDIR, COPY, RUN, RUN (ENV and CMD are no steps there)
+    if (expect === 'cached' && hits < (v.name === 'buildkit' ? 4 : 6)) throw new Error(`${v.name}: the cached build ran steps (${hits} cached):\n${r.stdout}${r.stderr}`);
+    return ms;
+  };
+  const uncache = (v: Variant): void => {
+    for (const args of [['rmi', '-f', v.tag], ['image', 'prune', '-f'], ...(v.name === 'buildkit' ? [['builder', 'prune', '-af']] : [])]) {
+      spawnSync(DOCKER20, args, { env: v.env, stdio: 'ignore' });
+    }
+  };
+  const rounds = async (label: string, before: (v: Variant, i: number) => void, expect?: 'cold' | 'cached'): Promise<Record<string, number[]>> => {
+    const out: Record<string, number[]> = {};
+    for (let i = 0; i < RUNS; i++) {
+      const order = variants.map((_, k) => variants[(k + i) % variants.length]!);
+      for (const v of order) {
+        before(v, i);
+        (out[v.name] ??= []).push(buildOnce(v, expect));
+      }
+    }
+    note(`build ${label}: ${Object.entries(out).map(([k, xs]) => `${k} ${stat(xs, 'ms').median.toFixed(0)} ms`).join(', ')}`);
+    return out;
+  };
+  note(`build: ${variants.map((v) => v.name).join(', ')} (interleaved)`);
+  for (const v of variants) { uncache(v); buildOnce(v); } // warm-up: base image, CLI, first-build set-up
+  const cold = await rounds('cold', (v) => uncache(v), 'cold');
+  const cached = await rounds('cached', () => {}, 'cached');
+  const changed = await rounds('one file changed', (v, i) => writeFileSync(join(ctx, 'version.txt'), `${v.name} ${i} ${Date.now()}\n`));
+  const put = (metric: string, docker: 'classic' | 'buildkit', r: Record<string, number[]>): void => {
+    const row = rows.find((x) => x.metric === metric);
+    if (!row) return;
+    if (r[docker]) row.values.docker = stat(r[docker], 'ms');
+    if (r.berth) row.values.berth = stat(r.berth, 'ms');
+  };
+  put(BUILD.coldBk, 'buildkit', cold);
+  put(BUILD.coldClassic, 'classic', cold);
+  put(BUILD.cachedClassic, 'classic', cached);
+  put(BUILD.cachedBk, 'buildkit', cached);
+  put(BUILD.changedClassic, 'classic', changed);
+  put(BUILD.changedBk, 'buildkit', changed);
+  for (const v of variants) spawnSync(DOCKER20, ['rmi', '-f', v.tag], { env: v.env, stdio: 'ignore' });
+}
+
 function fmt(s: Stat | undefined): string {
   if (!s) return '–';
   const d = s.unit === 'ms' && s.median >= 1000 ? 0 : 1;
@@ -515,6 +619,14 @@ async function main(): Promise<void> {
     row(NET.dnsResolve, '–', 'lower');
     row(NET.dnsExec, '–', 'lower');
   }
+  if (want('build')) {
+    row(BUILD.coldBk, '≤ 1× BuildKit', 'lower', 1);
+    row(BUILD.coldClassic, '–', 'lower');
+    row(BUILD.cachedClassic, '≤ 0.5× classic', 'lower', 0.5);
+    row(BUILD.cachedBk, '–', 'lower');
+    row(BUILD.changedClassic, '–', 'lower');
+    row(BUILD.changedBk, '–', 'lower');
+  }
   const versions = [
     spawnSync(DOCKER20, ['--version'], { encoding: 'utf8' }).stdout.trim(),
     spawnSync('/usr/sbin/dockerd', ['--version'], { encoding: 'utf8' }).stdout.trim(),
@@ -542,7 +654,7 @@ async function main(): Promise<void> {
     if (want('start')) await benchStart(ds);
     if (want('loadsave')) await benchLoadSave(ds);
     if (ds.berth && want('cli')) await cliRoundTrip(ds.berth);
-    if (NET_ROWS.some(want)) {
+    if ([...NET_ROWS, 'build'].some(want)) {
       // Docker with its own networking from here on (the first dockerd goes first: see the header)
       await ds.docker?.cleanup();
       if (ENGINES.includes('docker')) {
@@ -554,6 +666,7 @@ async function main(): Promise<void> {
       if (want('netrun')) await benchNetRun(net);
       if (want('publish')) await benchPublish(net);
       if (want('dns')) await benchDns(net);
+      if (want('build')) await benchBuild(net);
     }
   } finally {
     for (const d of [...Object.values(ds), ...Object.values(net)]) await d.cleanup();
