@@ -80,13 +80,16 @@ export async function build(backend: BuildBackend, input: Readable, opts: BuildO
   const scratch = backend.buildScratchDir();
   if (!swept) { swept = true; rmSync(scratch, { recursive: true, force: true }); }
   const dir = join(scratch, `ctx-${randomBytes(8).toString('hex')}`);
+  const t0 = performance.now();
   try {
     const ctx = opts.remote ? await remoteContext(opts.remote, dir, opts.dockerfile || 'Dockerfile') : await unpackContext(input, dir);
+    const unpacked = performance.now() - t0;
     const b = new Builder(backend, ctx, opts, out);
     try {
       return await b.run();
     } finally {
       await b.settle();
+      log().debug({ ms: { context: Math.round(unpacked), total: Math.round(performance.now() - t0) } }, 'build: done');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -161,7 +164,10 @@ class Builder {
     for (const n of name === 'Dockerfile' ? [name, 'dockerfile'] : [name]) {
       try {
         const p = this.#ctxFs.resolve(n);
-        if (this.#ctxFs.lstat(p).isFile()) return readFileSync(this.#ctxFs.host(p), 'utf8');
+        const st = this.#ctxFs.lstat(p);
+        if (!st.isFile()) continue;
+        if (st.size >= 256 << 10) this.#ctx.materialize(); // a large file's data waits in memory
+        return readFileSync(this.#ctxFs.host(p), 'utf8');
       } catch { /* next */ }
     }
     throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${name}`);
@@ -170,7 +176,11 @@ class Builder {
   /** As dockerd: the Dockerfile and .dockerignore leave the context when .dockerignore excludes them. */
   #dropIgnoredBuildFiles(): void {
     let text: string;
-    try { text = readFileSync(this.#ctxFs.host(this.#ctxFs.resolve('.dockerignore')), 'utf8'); } catch { return; }
+    try {
+      const p = this.#ctxFs.host(this.#ctxFs.resolve('.dockerignore'));
+      if (this.#ctxFs.lstat(this.#ctxFs.resolve('.dockerignore')).size >= 256 << 10) this.#ctx.materialize();
+      text = readFileSync(p, 'utf8');
+    } catch { return; }
     const excludes = readDockerignore(text);
     for (const f of ['.dockerignore', this.#o.dockerfile || 'Dockerfile']) {
       if (!matchesPatterns(f, excludes)) continue;
@@ -488,6 +498,7 @@ class Builder {
       })();
       await this.#layerStep(st, `#(nop) ${cmd} ${plan.hash} in ${plan.dest} `, false, async (rootfs) => {
         const root = new ScopedFs(rootfs);
+        this.#ctx.materialize();
         try {
           await runCopy(cmd, src, plan, root, lookupOwner(root, chown), chmod);
         } catch (err) {

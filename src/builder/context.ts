@@ -4,7 +4,7 @@
  * Names are confined to the directory: `..`, absolute names and paths through a symlink the archive
  * itself made are refused (the archive is the client's, the directory is the daemon's).
  */
-import { mkdirSync, symlinkSync, linkSync, chmodSync, lutimesSync, rmSync, openSync, closeSync, writeSync } from 'node:fs';
+import { mkdirSync, symlinkSync, linkSync, chmodSync, lutimesSync, utimesSync, rmSync, openSync, closeSync, writeSync, ftruncateSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { posix, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,7 +16,17 @@ export interface BuildContext {
   dir: string;
   /** Context path (`a/b.txt`, no leading slash) → sha256 hex of a regular file's content. */
   hashes: Map<string, string>;
+  /**
+   * Writes the content of the large files, which unpacking leaves as placeholders (right size, mode and mtime,
+   * no data) while it keeps their data in memory: a build whose COPY steps all come from the cache never
+   * writes them. Call before reading any file's content.
+   */
+  materialize(): void;
 }
+
+/** Files up to this size are written at once; larger ones wait for materialize() (while the total fits). */
+const DEFER_MIN = 256 << 10;
+const DEFER_MAX_TOTAL = 256 << 20;
 
 /** Unpacks `input` into `dir` (which must not exist yet). */
 export async function unpackContext(input: Readable, dir: string): Promise<BuildContext> {
@@ -24,8 +34,10 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
   const hashes = new Map<string, string>();
   const links = new Set<string>();
   const dirTimes: [string, Date][] = [];
-  // the current regular file: written with sync calls as its data arrives (no promise per chunk)
-  let file: { fd: number; name: string; host: string; hash: ReturnType<typeof createHash>; mode: number; mtime: Date } | undefined;
+  // the current regular file: written with sync calls as its data arrives (no promise per chunk), or kept
+  let file: { fd: number; name: string; host: string; hash: ReturnType<typeof createHash>; mode: number; mtime: Date; size: number; kept?: Buffer[] } | undefined;
+  const deferred: { host: string; chunks: Buffer[]; mtime: Date }[] = [];
+  let deferredBytes = 0;
   const parser = new TarParser({
     entry(h) {
       const name = cleanName(h.name);
@@ -60,7 +72,8 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
         }
         case 'file':
           rmSync(host, { force: true, recursive: true });
-          file = { fd: openSync(host, 'w', mode), name, host, hash: createHash('sha256'), mode, mtime };
+          file = { fd: openSync(host, 'w', mode), name, host, hash: createHash('sha256'), mode, mtime, size: h.size };
+          if (h.size >= DEFER_MIN && deferredBytes + h.size <= DEFER_MAX_TOTAL) { file.kept = []; deferredBytes += h.size; }
           break;
         default: // devices and fifos have no place in a build context
       }
@@ -68,12 +81,17 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
     data(chunk) {
       if (!file) return;
       file.hash.update(chunk);
-      for (let off = 0; off < chunk.length;) off += writeSync(file.fd, chunk, off);
+      if (file.kept) file.kept.push(chunk);
+      else for (let off = 0; off < chunk.length;) off += writeSync(file.fd, chunk, off);
     },
     endEntry() {
       if (!file) return;
       const f = file;
       file = undefined;
+      if (f.kept) {
+        ftruncateSync(f.fd, f.size);
+        deferred.push({ host: f.host, chunks: f.kept, mtime: f.mtime });
+      }
       closeSync(f.fd);
       chmodSync(f.host, f.mode);
       lutimesSync(f.host, f.mtime, f.mtime);
@@ -87,7 +105,19 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
     if (file) closeSync(file.fd);
   }
   for (const [d, t] of dirTimes.reverse()) lutimesSync(d, t, t);
-  return { dir, hashes };
+  return {
+    dir, hashes,
+    materialize() {
+      for (const f of deferred.splice(0)) {
+        const fd = openSync(f.host, 'r+');
+        try {
+          let pos = 0;
+          for (const c of f.chunks) for (let off = 0; off < c.length;) { const n = writeSync(fd, c, off, c.length - off, pos); off += n; pos += n; }
+        } finally { closeSync(fd); }
+        utimesSync(f.host, f.mtime, f.mtime);
+      }
+    },
+  };
 }
 
 /** `./a/../b/` → `b`, undefined for the root itself. Cleaned as if rooted, so no name leaves the directory. */

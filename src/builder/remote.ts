@@ -85,7 +85,7 @@ export async function remoteContext(remote: string, dir: string, dockerfile: str
   if (isTar) return unpackContext(Readable.from([body]), dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, dockerfile), body);
-  return { dir, hashes: hashTree(dir) };
+  return { dir, hashes: hashTree(dir), materialize() {} };
 }
 
 async function gitContext(remote: string, dir: string): Promise<BuildContext> {
@@ -111,7 +111,7 @@ async function gitContext(remote: string, dir: string): Promise<BuildContext> {
   const { renameSync } = await import('node:fs');
   renameSync(root, dir);
   rmSync(clone, { recursive: true, force: true });
-  return { dir, hashes: hashTree(dir) };
+  return { dir, hashes: hashTree(dir), materialize() {} };
 }
 
 /** sha256 of every regular file under dir, by context path (for contexts that did not come as a tar). */
