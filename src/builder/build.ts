@@ -149,6 +149,7 @@ class Builder {
     }
     let st: State | undefined;
     for (const [i, stage] of run.entries()) {
+      if (stage.name && this.#stageNames.has(stage.name)) throw new BuildStepError(`${stage.name} stage name already used`);
       st = await this.#stage(stage);
       this.#stageImages[i] = st.imageId;
       if (stage.name) this.#stageNames.set(stage.name, i);
@@ -325,10 +326,12 @@ class Builder {
         st.author = c.node.args.join(' ');
         return this.#nop(st, `MAINTAINER ${st.author}`);
       case 'EXPOSE': {
-        const words = expandWords(c.node.args.join(' '), this.#env(st), this.#escape);
+        // as dockerd: the arguments sorted as written (the parser sorts them), then each expanded to words
+        const env = this.#env(st);
+        const words = [...c.node.args].sort().flatMap((a) => expandWords(a, env, this.#escape));
         cfg.ExposedPorts ??= {};
         for (const p of words.flatMap(portSpecs)) cfg.ExposedPorts[p] = {};
-        return this.#nop(st, `EXPOSE ${[...words].sort().join(' ')}`);
+        return this.#nop(st, `EXPOSE ${words.join(' ')}`);
       }
       case 'USER':
         cfg.User = this.#word(st, c.node.args[0] ?? '');
@@ -496,7 +499,8 @@ class Builder {
         try { return planCopy(cmd, src, words, dest, st.config.WorkingDir ?? '', `${chown}\0${c.flags.chmod ?? ''}`); }
         catch (err) { throw new BuildStepError((err as Error).message); }
       })();
-      await this.#layerStep(st, `#(nop) ${cmd} ${plan.hash} in ${plan.dest} `, false, async (rootfs) => {
+      // dockerd's comment: `COPY --chown=<chown><hash> in <dest as written> ` (no space after the chown)
+      await this.#layerStep(st, `#(nop) ${cmd} ${chown ? `--chown=${chown}` : ''}${plan.hash} in ${dest} `, false, async (rootfs) => {
         const root = new ScopedFs(rootfs);
         this.#ctx.materialize();
         try {

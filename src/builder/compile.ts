@@ -92,7 +92,6 @@ function command(n: Node): Command {
 export function compileDockerfile(children: Node[]): { metaArgs: Command[]; stages: Stage[] } {
   const metaArgs: Command[] = [];
   const stages: Stage[] = [];
-  const names = new Set<string>();
   for (const n of children) {
     const k = n.value.toLowerCase();
     if (k === 'from') {
@@ -102,8 +101,6 @@ export function compileDockerfile(children: Node[]): { metaArgs: Command[]; stag
       if (n.args.length === 3) {
         const name = n.args[2]!.toLowerCase();
         if (!STAGE_NAME.test(name)) throw fail(n, `invalid name for build stage: "${n.args[2]}", name can't start with a number or contain symbols`);
-        if (names.has(name)) throw fail(n, `duplicate name ${name}`);
-        names.add(name);
         s.name = name;
       }
       stages.push(s);
@@ -111,7 +108,7 @@ export function compileDockerfile(children: Node[]): { metaArgs: Command[]; stag
     }
     const c = command(n);
     if (stages.length === 0) {
-      if (k !== 'arg') throw fail(n, 'no build stage in current context');
+      if (k !== 'arg') throw new DockerfileParseError('no build stage in current context', n.startLine); // dockerd: no line prefix
       metaArgs.push(c);
       continue;
     }

@@ -27,6 +27,8 @@ export interface CopySource {
 export interface CopyPlan {
   /** Resolved sources: view paths in `src.fs` and their names as written (for Docker's basename rule). */
   sources: string[];
+  /** Each source as named (a named symlink's file keeps the link's name, as Docker's copier). */
+  names: string[];
   dest: string;
   /** The `file:…`, `dir:…` or `multi:…` of the step's history comment. */
   hash: string;
@@ -39,8 +41,13 @@ export const DOWNLOADS = '.berth-add-';
 /** Sources matched and checked, the destination made absolute, the cache hash computed. */
 export function planCopy(cmd: 'COPY' | 'ADD', src: CopySource, args: string[], dest: string, workdir: string, extra: string): CopyPlan {
   const fail = (m: string) => new NotFoundError(`${cmd} failed: ${m}`);
-  if (!dest.startsWith('/')) dest = posix.join('/', workdir || '/', dest) + (dest.endsWith('/') || dest === '.' ? '/' : '');
+  const written = dest;
+  if (!dest.startsWith('/')) {
+    dest = posix.join('/', workdir || '/', dest);
+    if ((written.endsWith('/') || written === '.') && !dest.endsWith('/')) dest += '/';
+  }
   const sources: string[] = [];
+  const names: string[] = [];
   for (const a of args) {
     if (src.hashes && posix.normalize(a).split('/')[0] === '..') {
       throw new InvalidArgumentError(`${cmd} failed: forbidden path outside the build context: ${a} ()`);
@@ -49,6 +56,7 @@ export function planCopy(cmd: 'COPY' | 'ADD', src: CopySource, args: string[], d
       const pattern = posix.join('/', a);
       const found = matchAll(src.fs, pattern);
       sources.push(...found);
+      names.push(...found);
       continue;
     }
     const p = src.fs.resolve(a);
@@ -57,9 +65,10 @@ export function planCopy(cmd: 'COPY' | 'ADD', src: CopySource, args: string[], d
         : `stat ${posix.join('/', a)}: file does not exist`);
     }
     sources.push(p);
+    names.push(posix.join('/', a));
   }
   if (sources.length === 0) throw fail('no source files were specified');
-  if (sources.length > 1 && !dest.endsWith('/')) {
+  if (sources.length > 1 && !written.endsWith('/')) { // as written: dockerd refuses `COPY a b .`
     throw new InvalidArgumentError(`When using ${cmd} with more than one source file, the destination must be a directory and end with a /`);
   }
   const h = createHash('sha256');
@@ -71,7 +80,7 @@ export function planCopy(cmd: 'COPY' | 'ADD', src: CopySource, args: string[], d
     if (sources.length === 1) kind = st.isDirectory() ? 'dir' : 'file';
     hashTree(src, s, st, h);
   }
-  return { sources, dest, hash: `${kind}:${h.digest('hex')}` };
+  return { sources, names, dest, hash: `${kind}:${h.digest('hex')}` };
 }
 
 function hashTree(src: CopySource, p: string, st: Stats, h: ReturnType<typeof createHash>): void {
@@ -133,7 +142,7 @@ function globRe(p: string): RegExp {
  */
 export async function runCopy(cmd: 'COPY' | 'ADD', src: CopySource, plan: CopyPlan, root: ScopedFs, owner: Owner, chmod: number | undefined): Promise<void> {
   const destIsDir = plan.dest.endsWith('/') || plan.sources.length > 1;
-  for (const s of plan.sources) {
+  for (const [i, s] of plan.sources.entries()) {
     const st = src.fs.lstat(s);
     if (st.isDirectory()) {
       const to = mkdirInScope(root, plan.dest, owner);
@@ -149,7 +158,7 @@ export async function runCopy(cmd: 'COPY' | 'ADD', src: CopySource, plan: CopyPl
     const existing = root.tryLstat(root.resolve(target));
     if (destIsDir || existing?.isDirectory()) {
       const dir = mkdirInScope(root, target, owner);
-      target = posix.join(dir, posix.basename(s));
+      target = posix.join(dir, posix.basename(plan.names[i] ?? s));
     } else {
       const dir = mkdirInScope(root, posix.dirname(target), owner);
       target = posix.join(dir, posix.basename(target));
