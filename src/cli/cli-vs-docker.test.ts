@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const DOCKERD = '/usr/sbin/dockerd';
@@ -237,4 +237,41 @@ test('connect, disconnect, port, ps PORTS, rm, prune', { skip }, () => {
   assert.ok(y.stdout.startsWith(`${prompt}Deleted Networks:\n`) && y.stdout.endsWith('\n\n'), y.stdout);
   assert.deepEqual(y.stdout.slice(prompt.length).split('\n').slice(1, -2).sort(), ['bnet', 'dnet']);
   same(['network', 'ls']);
+});
+
+test('build (DOCKER_BUILDKIT=0): context, .dockerignore, -f inside/outside/stdin, -q, a failing RUN, a parse error', { skip }, () => {
+  process.env.DOCKER_BUILDKIT = '0';
+  docker('load', '-i', FIXTURE);
+  const ctx = join(dir, 'build-ctx');
+  mkdirSync(join(ctx, 'docs'), { recursive: true });
+  mkdirSync(join(ctx, 'build'), { recursive: true });
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox:1.35\nCOPY . /ctx/\nRUN find /ctx | sort\n');
+  writeFileSync(join(ctx, '.dockerignore'), '*.log\ndocs\n!docs/keep.md\nbuild\n');
+  for (const f of ['a.txt', 'x.log', 'docs/keep.md', 'docs/other.md']) writeFileSync(join(ctx, f), f);
+  writeFileSync(join(ctx, 'build', 'Dockerfile.dev'), 'FROM busybox:1.35\nCOPY a.txt /\n');
+  writeFileSync(join(dir, 'Dockerfile.outside'), 'FROM busybox:1.35\nCOPY a.txt /outside\n');
+  const ids = (s: string): string => s.replace(/(Running in |container )[0-9a-f]{12}/g, '$1<id>');
+  // docker first: berth's run then finds every step in the cache, so the image IDs are the same
+  for (const args of [['-t', 'bt:1', ctx], ['-q', ctx], ['-f', join(ctx, 'build', 'Dockerfile.dev'), ctx], ['-f', join(dir, 'Dockerfile.outside'), ctx]]) {
+    docker('build', ...args);
+    const b = same(['build', ...args], ids);
+    assert.equal(b.code, 0, b.stderr);
+  }
+  const viaStdin = (args: string[], input: string): void => {
+    run(DOCKER, ['build', ...args], input);
+    const d = run(DOCKER, ['build', ...args], input);
+    const b = run(NODE, [CLI, 'build', ...args], input);
+    assert.deepEqual({ ...b, stdout: ids(b.stdout) }, { ...d, stdout: ids(d.stdout) });
+  };
+  viaStdin(['-f', '-', ctx], 'FROM busybox:1.35\nCOPY a.txt /stdin\n');
+  viaStdin(['-'], 'FROM busybox:1.35\nLABEL from=stdin\n');
+  const fail = join(dir, 'build-fail');
+  mkdirSync(fail, { recursive: true });
+  writeFileSync(join(fail, 'Dockerfile'), 'FROM busybox:1.35\nRUN exit 3\n');
+  same(['build', fail], ids);
+  writeFileSync(join(fail, 'Dockerfile'), 'FROM busybox:1.35\nBOGUS x\n');
+  same(['build', fail]);
+  same(['build', '-t', 'Bad', fail]);
+  same(['build', join(dir, 'nosuch')]);
+  docker('rmi', 'bt:1');
 });

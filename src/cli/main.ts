@@ -37,6 +37,7 @@ const volume: Loader = () => import('./commands/volume.ts');
 const execMod: Loader = () => import('./commands/exec.ts');
 const commitMod: Loader = () => import('./commands/commit.ts');
 const network: Loader = () => import('./commands/network.ts');
+const buildMod: Loader = () => import('./commands/build.ts');
 
 export interface Spec {
   name: string;
@@ -49,6 +50,8 @@ export interface Spec {
   opts: readonly OptSpec[];
   mod: Loader;
   fn: string;
+  /** a function of mod that checks option values before the arguments are counted (docker's typed flags) */
+  check?: string;
 }
 
 const F: OptSpec = ['-f, --force', 'b'];
@@ -136,6 +139,16 @@ const S = {
       ['-m, --memory <bytes>', 's'], ['--memory-reservation <bytes>', 's'], ['--memory-swap <bytes>', 's'], ['--pids-limit <int>', 's'], ['--restart <string>', 's']] },
   cp: { name: 'cp', usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', desc: 'Copy files/folders between a container and the local filesystem',
     min: 2, max: 2, mod: cpMod, fn: 'cp', opts: [['-a, --archive', 'b'], ['-L, --follow-link', 'b']] },
+  build: { name: 'build', usage: 'build [OPTIONS] PATH | URL | -', desc: 'Build an image from a Dockerfile', min: 1, max: 1, mod: buildMod, fn: 'build', check: 'checkBuildFlags',
+    opts: [['--add-host <list>', 'l'], ['--build-arg <list>', 'l'], ['--cache-from <strings>', 'l'], ['--cgroup-parent <string>', 's'], ['--compress', 'b'],
+      ['--cpu-period <int>', 's'], ['--cpu-quota <int>', 's'], ['-c, --cpu-shares <int>', 's'], ['--cpuset-cpus <string>', 's'], ['--cpuset-mems <string>', 's'],
+      ['--disable-content-trust', 'b', true], ['-f, --file <string>', 's'], ['--force-rm', 'b'], ['--iidfile <string>', 's'], ['--isolation <string>', 's'],
+      ['--label <list>', 'l'], ['-m, --memory <bytes>', 's'], ['--memory-swap <bytes>', 's'], ['--network <string>', 's', 'default'], ['--no-cache', 'b'],
+      ['--print-ast', 'b'], ['--pull', 'b'], ['-q, --quiet', 'b'], ['--rm', 'b', true], ['--security-opt <strings>', 'l'], ['--shm-size <bytes>', 's'],
+      ['--squash', 'b'], ['-t, --tag <list>', 'l'], ['--target <string>', 's'], ['--ulimit <ulimit>', 'l'],
+      // accepted but hidden, as the 20.10 CLI hides BuildKit's flags when BuildKit is off
+      ['--platform <string>', 's'], ['--progress <string>', 's', 'auto'], ['--secret <stringArray>', 'l'], ['--ssh <stringArray>', 'l'],
+      ['-o, --output <stringArray>', 'l'], ['--stream', 'b']] },
   diff: { name: 'diff', usage: 'diff CONTAINER', desc: "Inspect changes to files or directories on a container's filesystem", min: 1, max: 1, mod: cpMod, fn: 'diff', opts: [] },
 } satisfies Record<string, Spec>;
 
@@ -143,7 +156,7 @@ type Key = keyof typeof S;
 type Sub = readonly [Key, string, string[]?];
 
 export const TOP: readonly Key[] = ['ps', 'inspect', 'create', 'run', 'exec', 'attach', 'commit', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'pause', 'unpause',
-  'top', 'logs', 'export', 'port', 'cp', 'diff', 'stats', 'update', 'images', 'load', 'save', 'tag', 'rmi', 'history', 'import', 'version', 'info'];
+  'top', 'logs', 'export', 'port', 'cp', 'diff', 'stats', 'update', 'build', 'images', 'load', 'save', 'tag', 'rmi', 'history', 'import', 'version', 'info'];
 /** Management commands: name → [description, [spec, subcommand, aliases]]. */
 export const GROUPS: Record<string, readonly [string, readonly Sub[]]> = {
   container: ['Manage containers', [
@@ -152,7 +165,7 @@ export const GROUPS: Record<string, readonly [string, readonly Sub[]]> = {
     ['unpause', 'unpause'], ['top', 'top'], ['logs', 'logs'], ['export', 'export'], ['port', 'port'], ['cp', 'cp'], ['diff', 'diff'], ['containerPrune', 'prune'], ['stats', 'stats'], ['update', 'update'],
   ]],
   image: ['Manage images', [
-    ['images', 'ls', ['list']], ['imageInspect', 'inspect'], ['load', 'load'], ['save', 'save'], ['tag', 'tag'], ['rmi', 'rm', ['rmi', 'remove']],
+    ['build', 'build'], ['images', 'ls', ['list']], ['imageInspect', 'inspect'], ['load', 'load'], ['save', 'save'], ['tag', 'tag'], ['rmi', 'rm', ['rmi', 'remove']],
     ['history', 'history'], ['import', 'import'], ['imagePrune', 'prune'],
   ]],
   network: ['Manage networks', [
@@ -239,6 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     const s = found.spec;
     const p = parse(rest, compile(s.opts), !s.pass);
     if (p.help) { out((await import('./help.ts')).commandHelp(found, p.help)); return 0; }
+    if (s.check) ((await s.mod())[s.check] as (o: Opts) => void)(p.opts);
     const bad = argsError(s, path, p.args.length);
     if (bad) throw bad;
     const mod = await s.mod();

@@ -6,6 +6,8 @@
  *   throws DockerfileParseError (an InvalidArgumentError, with `.line`) in Docker's words.
  * dumpAst(result) → BuildKit's test dump format, one `(...)` line per instruction.
  * expandWord / expandWords → ProcessWord / ProcessWords of Docker's shell lexer.
+ * readDockerignore(text) → the patterns; PatternMatcher / matchesPatterns → moby fileutils' matching (`!`, `**`,
+ *   parents); trimBuildFilesFromExcludes → the docker CLI's rule that the Dockerfile and .dockerignore are sent.
  */
 export { parseDockerfile, chompHeredocContent, DockerfileParseError } from './parser.ts';
 export type { Node, Heredoc, Directive, Warning, ParseResult, ParseOptions } from './parser.ts';
