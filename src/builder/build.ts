@@ -73,13 +73,10 @@ interface State {
   cacheOk: boolean;
 }
 
-let swept = false;
-
 /** Runs a build from a context tar; returns the final image ID. Errors before output are plain (HTTP status). */
 export async function build(backend: BuildBackend, input: Readable, opts: BuildOptions, out: BuildOutput): Promise<string> {
-  const scratch = backend.buildScratchDir();
-  if (!swept) { swept = true; rmSync(scratch, { recursive: true, force: true }); }
-  const dir = join(scratch, `ctx-${randomBytes(8).toString('hex')}`);
+  // the engine empties the scratch dir when it starts (what a crash left)
+  const dir = join(backend.buildScratchDir(), `ctx-${randomBytes(8).toString('hex')}`);
   const t0 = performance.now();
   try {
     const ctx = opts.remote ? await remoteContext(opts.remote, dir, opts.dockerfile || 'Dockerfile') : await unpackContext(input, dir);

@@ -1385,6 +1385,8 @@ class ContainerEngine implements Engine {
       this.#names.set(c.Name, c.ID);
     }
     this.#vols.adoptRunning();
+    // what a build that a crash cut short left: its context, and (below) its scratch layers
+    await rm(this.buildScratchDir(), { recursive: true, force: true });
     // read-write layers nobody owns: a build step's or a create's that a crash cut short
     for (const id of this.#image.rwLayerIds()) {
       if (!this.#byId.has(id) && !(await lstat(join(this.#containersDir, id)).catch(() => undefined))) await this.#image.removeRwLayer(id).catch((err: unknown) => log().warn({ err, id }, 'removing an orphaned read-write layer'));

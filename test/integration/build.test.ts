@@ -6,7 +6,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,8 @@ const CONTEXTS = join(import.meta.dirname, 'build-contexts');
 /** busybox:1.35's image ID (fixtures.json), as ` ---> <id>` after `FROM busybox:1.35`. */
 const BUSYBOX_ID = '0dcfc6fe9a75';
 const CLASSIC = { DOCKER_BUILDKIT: '0' };
+/** berth's data root is looked at: skipped against dockerd. */
+const d0 = (): string | false => (process.env.BERTH_TEST_ENGINE === 'docker' ? 'looks at berth\'s data root' : false);
 /** The 28.2 CLI warns on stderr before every classic build; what follows it is the daemon's. */
 const DEPRECATED = /^DEPRECATED: The legacy builder is deprecated and will be removed in a future release\.\n {12}BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0\n {12}environment-variable\.\n\n/;
 
@@ -426,5 +428,30 @@ describe('build (classic builder, docker CLI)', { skip: integrationSkip() }, () 
     assert.doesNotMatch(nc.stdout, /Using cache/);
     assert.match(nc.stdout, /\nhello default-who\n/);
     assert.notEqual(await imageId('q:nocache'), q.stdout.trim());
+  });
+
+  it('kill -9 of the daemon during a RUN step: after the restart nothing of the build is left but its container, and a rebuild reuses the finished steps', { skip: d0() }, async () => {
+    const ctx = files({ Dockerfile: 'FROM busybox:1.35\nRUN echo one > /one\nRUN sleep 30\n' });
+    const building = build(['-t', 'killed:v1', ctx]);
+    // the third step's container is running: kill the daemon there
+    for (let i = 0; i < 100 && (await d.docker(['ps', '-q', '--filter', 'status=running'])).stdout === ''; i++) await new Promise((r) => setTimeout(r, 100));
+    const [step] = (await ok(d.docker(['ps', '-q', '--filter', 'status=running']))).stdout.split('\n');
+    assert.ok(step, 'the RUN step runs');
+    await d.kill9();
+    assert.notEqual((await building).code, 0, 'the client sees the build fail');
+    await d.restart();
+    for (let i = 0; i < 50 && (await d.docker(['ps'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const scratch = join(d.root, 'builder');
+    assert.deepEqual(existsSync(scratch) ? readdirSync(scratch) : [], [], 'no build context left');
+    // every read-write layer left belongs to a container (the step's own, still running, as any container)
+    const mounts = readdirSync(join(d.root, 'image', 'layerdb', 'mounts')).sort();
+    const all = (await ok(d.docker(['ps', '-aq', '--no-trunc']))).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(mounts, all);
+    assert.ok(all.some((id) => id.startsWith(step!)), 'the interrupted step\'s container is still there');
+    await ok(d.docker(['rm', '-f', step!]));
+    assert.equal((await d.docker(['image', 'inspect', 'killed:v1'])).code, 1, 'nothing tagged');
+    const again = await ok(build(['-t', 'killed:v1', files({ Dockerfile: 'FROM busybox:1.35\nRUN echo one > /one\nRUN cat /one\n' })]));
+    assert.match(again.stdout, /Step 2\/3 : RUN echo one > \/one\n ---> Using cache\n/);
+    assert.match(again.stdout, /\none\n/);
   });
 });
