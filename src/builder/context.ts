@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { posix, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, TarParser } from '../lib/index.ts';
-import { decompressed } from './remote.ts';
+import { decompressedChunks } from './remote.ts';
 
 export interface BuildContext {
   /** Host path of the unpacked context. */
@@ -99,7 +99,7 @@ export async function unpackContext(input: Readable, dir: string): Promise<Build
     },
   });
   try {
-    for await (const chunk of await decompressed(input)) parser.write(chunk as Buffer);
+    for await (const chunk of await decompressedChunks(input)) parser.write(chunk);
     parser.finish({ lenient: true });
   } finally {
     if (file) closeSync(file.fd);

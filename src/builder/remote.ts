@@ -23,23 +23,33 @@ export function compression(head: Buffer): 'gzip' | 'bzip2' | 'xz' | undefined {
 
 /** `input` decompressed when its first bytes say gzip, bzip2 or xz (Docker's DecompressStream); else as it is. */
 export async function decompressed(input: Readable): Promise<Readable> {
-  const it = input[Symbol.asyncIterator]();
-  const first = await it.next();
-  const head: Buffer = first.done ? Buffer.alloc(0) : first.value as Buffer;
-  const rest = new PassThrough();
-  rest.write(head);
-  void (async () => {
-    try {
-      for (let r = await it.next(); !r.done; r = await it.next()) {
-        if (!rest.write(r.value)) await new Promise((res) => rest.once('drain', res));
-      }
-      rest.end();
-    } catch (err) { rest.destroy(err as Error); }
-  })();
+  const { head, rest } = await peek(input);
   const kind = compression(head);
-  if (kind === 'gzip') return rest.pipe(createGunzip());
-  if (kind) return throughTool(kind === 'xz' ? 'xz' : 'bzip2', rest);
-  return rest;
+  const all = Readable.from(rest, { objectMode: false });
+  if (kind === 'gzip') return all.pipe(createGunzip());
+  if (kind) return throughTool(kind === 'xz' ? 'xz' : 'bzip2', all);
+  return all;
+}
+
+/**
+ * The chunks of `input` for a context's tar: as they come when they are plain (no stream in between: the
+ * request's own chunks go straight to the parser), else through the decompressor.
+ */
+export async function decompressedChunks(input: Readable): Promise<AsyncIterable<Buffer>> {
+  const { head, rest } = await peek(input);
+  return compression(head) ? await decompressed(Readable.from(rest, { objectMode: false })) : rest;
+}
+
+/** The first chunk of a stream, and an iterable of all its chunks (that one included). */
+async function peek(input: Readable): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await it.next();
+  const head = first.done ? Buffer.alloc(0) : first.value;
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head, rest: rest() };
 }
 
 function throughTool(tool: string, input: Readable): Readable {
