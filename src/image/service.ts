@@ -495,26 +495,24 @@ class Service implements ImageService {
       renameSync(upper, tmp.diff);
       mkdirSync(upper, { mode: 0o755 });
       const raw = Buffer.from(JSON.stringify(config(digest)));
-      return await this.#locked(async () => {
-        this.content.commitFile(w.path, digest);
-        this.layers.commit(tmp.dir, digest, parent?.chain.at(-1) ?? '', counted.size, { digest, mediaType: MediaType.DockerLayer, size: w.size });
-        this.content.put(raw);
-        const img = await this.images.add(raw, parent?.id ?? '');
-        if (ref) {
-          this.images.refs.set(fullString(ref), img.id);
-          await this.images.saveRefs();
-        }
-        return img.id;
-      });
+      return await this.#register(raw, parent, ref, { ingest: w, dir: tmp.dir, diffId: digest, size: counted.size, digest });
     } finally {
       w.discard();
       if (existsSync(tmp.dir)) this.layers.discard(tmp.dir);
     }
   }
 
-  /** A new image with no layer of its own (the builder's metadata steps): just its config. */
-  #configImage(raw: Buffer, parent: StoredImage | undefined, ref: Reference | undefined): Promise<string> {
+  /**
+   * Makes a new image known, under the lock: its layer (unpacked in `dir`, its tar in the ingest) if it has one,
+   * its config, its tag.
+   */
+  #register(raw: Buffer, parent: StoredImage | undefined, ref: Reference | undefined,
+    layer?: { ingest: { path: string; size: number }; dir: string; diffId: string; size: number; digest: string }): Promise<string> {
     return this.#locked(async () => {
+      if (layer) {
+        this.content.commitFile(layer.ingest.path, layer.digest);
+        this.layers.commit(layer.dir, layer.diffId, parent?.chain.at(-1) ?? '', layer.size, { digest: layer.digest, mediaType: MediaType.DockerLayer, size: layer.ingest.size });
+      }
       this.content.put(raw);
       const img = await this.images.add(raw, parent?.id ?? '');
       if (ref) {
@@ -524,6 +522,12 @@ class Service implements ImageService {
       return img.id;
     });
   }
+
+  /** A new image with no layer of its own (the builder's metadata steps): just its config. */
+  #configImage(raw: Buffer, parent: StoredImage | undefined, ref: Reference | undefined): Promise<string> {
+    return this.#register(raw, parent, ref);
+  }
+
 
   /**
    * A new image: `tar` as one more layer on `parent` (import, commit; the builder's steps), its config from
@@ -541,19 +545,7 @@ class Service implements ImageService {
       // the ingest is the plain tar (import gunzips first): its digest is the diff ID
       const r = skipEmpty && digest === EMPTY_TAR_DIGEST ? undefined : await worker.unpack(w.path, tmp.diff, tmp.whiteout, digest);
       const raw = Buffer.from(JSON.stringify(config(r?.diffId)));
-      return await this.#locked(async () => {
-        if (r) {
-          this.content.commitFile(w.path, digest);
-          this.layers.commit(tmp.dir, r.diffId, parent?.chain.at(-1) ?? '', r.size, { digest, mediaType: MediaType.DockerLayer, size: w.size });
-        }
-        this.content.put(raw);
-        const img = await this.images.add(raw, parent?.id ?? '');
-        if (ref) {
-          this.images.refs.set(fullString(ref), img.id);
-          await this.images.saveRefs();
-        }
-        return img.id;
-      });
+      return await this.#register(raw, parent, ref, r && { ingest: w, dir: tmp.dir, diffId: r.diffId, size: r.size, digest });
     } finally {
       w.discard();
       await worker.close();
