@@ -476,7 +476,7 @@ class Builder {
           words[i] = file.slice(this.#ctx.dir.length);
         } catch (err) {
           rmSync(join(this.#ctx.dir, remote), { recursive: true, force: true });
-          throw new BuildStepError((err as Error).message);
+          throw new BuildStepError(`${cmd} failed: ${(err as Error).message}`);
         }
       }
     }

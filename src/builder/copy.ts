@@ -10,7 +10,7 @@ import {
   symlinkSync, utimesSync, lutimesSync, writeFileSync, openSync, readSync, closeSync, createReadStream, type Stats,
 } from 'node:fs';
 import { posix } from 'node:path';
-import { compression, decompressed } from './remote.ts';
+import { compression, decompressed, get } from './remote.ts';
 import { InvalidArgumentError, NotFoundError, ScopedFs, extractTar } from '../lib/index.ts';
 
 export interface Owner { uid: number; gid: number }
@@ -245,17 +245,7 @@ async function unpackArchive(host: string, root: ScopedFs, dest: string): Promis
 export async function download(url: string, dir: string): Promise<string> {
   const name = posix.basename(new URL(url).pathname);
   if (!name || name === '/') throw new InvalidArgumentError(`cannot determine filename from url: ${url}`);
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(60_000), redirect: 'follow' });
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string; code?: string } }).cause;
-    throw new InvalidArgumentError(`Get "${url}": ${cause?.message ?? (err as Error).message}`);
-  }
-  if (!res.ok) {
-    const body = (await res.text().catch(() => '')).slice(0, 512);
-    throw new InvalidArgumentError(`failed to GET ${url} with status ${res.status} ${res.statusText}: ${body}`);
-  }
+  const res = await get(url, 60_000);
   mkdirSync(dir, { recursive: true });
   const file = posix.join(dir, name);
   writeFileSync(file, Buffer.from(await res.arrayBuffer()), { mode: 0o600 });

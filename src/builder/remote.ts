@@ -68,6 +68,22 @@ function throughTool(tool: string, input: Readable): Readable {
   return out;
 }
 
+/** GET of a build's remote file (ADD <url>, a URL context), failing in Docker's words. */
+export async function get(url: string, timeoutMs: number): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause;
+    throw new InvalidArgumentError(`Get "${url}": ${cause?.message ?? (err as Error).message}`);
+  }
+  if (!res.ok) {
+    const body = (await res.text().catch(() => '')).slice(0, 512);
+    throw new InvalidArgumentError(`failed to GET ${url} with status ${res.status} ${res.statusText}: ${body}`);
+  }
+  return res;
+}
+
 /** Docker's urlutil.IsGitURL. */
 export function isGitUrl(s: string): boolean {
   if (/^(git:\/\/|git@|github\.com\/)/.test(s)) return true;
@@ -81,15 +97,7 @@ export function isGitUrl(s: string): boolean {
 export async function remoteContext(remote: string, dir: string, dockerfile: string): Promise<BuildContext> {
   if (isGitUrl(remote)) return gitContext(remote, dir);
   if (!/^https?:\/\//.test(remote)) throw new InvalidArgumentError(`unable to prepare context: unable to parse remote URL: ${remote}`);
-  let res: Response;
-  try {
-    res = await fetch(remote, { signal: AbortSignal.timeout(120_000) });
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause;
-    throw new InvalidArgumentError(`Get "${remote}": ${cause?.message ?? (err as Error).message}`);
-  }
-  if (!res.ok) throw new InvalidArgumentError(`failed to GET ${remote} with status ${res.status} ${res.statusText}`);
-  const body = Buffer.from(await res.arrayBuffer());
+  const body = Buffer.from(await (await get(remote, 120_000)).arrayBuffer());
   const kind = compression(body);
   const isTar = kind !== undefined || (body.length >= 512 && body.subarray(257, 262).toString() === 'ustar');
   if (isTar) return unpackContext(Readable.from([body]), dir);

@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startDaemon, integrationSkip, type Daemon, type RunResult, type RunOpts } from '../helpers/daemon.ts';
 
@@ -428,6 +428,38 @@ describe('build (classic builder, docker CLI)', { skip: integrationSkip() }, () 
     assert.doesNotMatch(nc.stdout, /Using cache/);
     assert.match(nc.stdout, /\nhello default-who\n/);
     assert.notEqual(await imageId('q:nocache'), q.stdout.trim());
+  });
+
+  it('remote sources: ADD <url> (mode 600, not unpacked), a context or a Dockerfile by URL, a git repository #ref:subdir', async () => {
+    // a web server inside the daemon's netns (the only place its builds can reach)
+    const www = mkdtempSync(join(tmp, 'www-'));
+    writeFileSync(join(www, 'file.txt'), 'remote content\n');
+    assert.equal(spawnSync('tar', ['-czf', join(www, 'packed.tar.gz'), '-C', www, 'file.txt']).status, 0);
+    const ctxDir = files({ Dockerfile: 'FROM busybox:1.35\nCOPY hi.txt /\nRUN cat /hi.txt\n', 'hi.txt': 'hi from a remote context\n' });
+    assert.equal(spawnSync('tar', ['-czf', join(www, 'ctx.tar.gz'), '-C', ctxDir, '.']).status, 0);
+    writeFileSync(join(www, 'Dockerfile.txt'), 'FROM busybox:1.35\nRUN echo from a remote Dockerfile\n');
+    const src = files({ 'sub/Dockerfile': 'FROM busybox:1.35\nCOPY g.txt /\nRUN cat /g.txt\n', 'sub/g.txt': 'from git\n' });
+    const git = (args: string[], cwd: string) => assert.equal(spawnSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd }).status, 0, `git ${args.join(' ')}`);
+    git(['init', '-q', '-b', 'main'], src); git(['add', '.'], src); git(['commit', '-qm', 'x'], src);
+    git(['clone', '-q', '--bare', src, join(www, 'repo.git')], www); git(['update-server-info'], join(www, 'repo.git'));
+    const server = spawn('nsenter', [`--net=/run/netns/${d.netns}`, 'python3', '-m', 'http.server', '8765', '--bind', '127.0.0.1', '--directory', www], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && (await d.inNetns('curl', ['-sf', 'http://127.0.0.1:8765/file.txt'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const add = await ok(build(['-t', 'added:v1', files({ Dockerfile: 'FROM busybox:1.35\nADD http://127.0.0.1:8765/file.txt /srv/\nADD http://127.0.0.1:8765/packed.tar.gz /srv/\n' })]));
+      assert.match(add.stdout, /Step 3\/3 : ADD http:\/\/127\.0\.0\.1:8765\/packed\.tar\.gz \/srv\/\n/);
+      const ls = await ok(d.docker(['run', '--rm', 'added:v1', 'sh', '-c', 'stat -c "%a %n" /srv/*; cat /srv/file.txt']));
+      assert.equal(ls.stdout, '600 /srv/file.txt\n600 /srv/packed.tar.gz\nremote content\n');
+      const missing = await build([files({ Dockerfile: 'FROM busybox:1.35\nADD http://127.0.0.1:8765/nothere.txt /\n' })]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^ADD failed: failed to GET http:\/\/127\.0\.0\.1:8765\/nothere\.txt with status 404 File not found: /);
+      // remote= is what docker-py and the API send (the docker CLI fetches URLs itself, from its own netns)
+      const remote = async (url: string) => (await ok(d.exec('curl', ['-sS', '--unix-socket', d.socket, '-X', 'POST', `http://localhost/v1.41/build?remote=${encodeURIComponent(url)}`]))).stdout;
+      assert.match(await remote('http://127.0.0.1:8765/ctx.tar.gz'), /"stream":"hi from a remote context\\n"/);
+      assert.match(await remote('http://127.0.0.1:8765/Dockerfile.txt'), /"stream":"from a remote Dockerfile\\n"/);
+      assert.match(await remote('http://127.0.0.1:8765/repo.git#main:sub'), /"stream":"from git\\n"/);
+    } finally {
+      server.kill();
+    }
   });
 
   it('kill -9 of the daemon during a RUN step: after the restart nothing of the build is left but its container, and a rebuild reuses the finished steps', { skip: d0() }, async () => {
