@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Tools berth runs (runc conmon iptables tini attr; git, xz and bzip2 for the builder) and tools its tests and benchmarks drive (skopeo, podman, the
-# reference Docker 20.10 engine and CLI from docker.io, docker-py, jq, tmux, hyperfine).
-PKGS=(runc conmon iptables tini attr git xz-utils bzip2 skopeo podman docker.io python3-docker docker-compose jq tmux hyperfine iproute2 util-linux procps curl)
+# reference Docker 20.10 engine and CLI from docker.io, docker-py, distribution 2.8 as docker-registry, jq, tmux,
+# hyperfine).
+PKGS=(runc conmon iptables tini attr git xz-utils bzip2 skopeo podman docker.io python3-docker docker-compose docker-registry jq tmux hyperfine iproute2 util-linux procps curl)
 if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null; then
   missing=()
   for p in "${PKGS[@]}"; do
