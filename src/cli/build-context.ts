@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { encodeHeader, type TarHead, type TarType } from '../lib/index.ts';
+import { encodeHeader, tarTypeOf, type TarHead, type TarType } from '../lib/index.ts';
 import { CliError } from './errors.ts';
 
 type Dockerignore = typeof import('../builder/dockerfile/index.ts');
@@ -134,16 +134,6 @@ function idName(kind: 'users' | 'groups', id: number): string {
   return m.get(id) ?? '';
 }
 
-function typeOf(st: Stats): TarType | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return undefined; // sockets: archive/tar refuses them, docker skips them
-}
-
 const ZERO = Buffer.alloc(1024);
 const pad = (n: number): Buffer => ZERO.subarray(0, (512 - (n % 512)) % 512);
 
@@ -179,7 +169,7 @@ export function contextTar(entries: readonly Entry[], extra?: ExtraDockerfile): 
     const seen = new Map<number, string>();
     let sawIgnore = false;
     for (const { abs, rel, st } of entries) {
-      const type = typeOf(st);
+      const type = tarTypeOf(st);
       if (!type) continue;
       const name = type === 'dir' ? `${rel}/` : rel;
       if (extra && rel === '.dockerignore' && type === 'file') {

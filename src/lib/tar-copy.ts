@@ -133,7 +133,8 @@ export function encodeHeader(h: TarHead): Buffer {
 
 // ───────────────────────── writing a tar of a path ─────────────────────────
 
-function typeOf(st: Stats): TarType | undefined {
+/** The tar type of a file (undefined for sockets, which Docker's archive code skips). */
+export function tarTypeOf(st: Stats): TarType | undefined {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -234,7 +235,7 @@ export async function packPath(fs: ScopedFs, o: PackOptions, out: Writable): Pro
   const visit = async (view: string): Promise<void> => {
     let st: Stats;
     try { st = fs.lstat(view); } catch { return; }
-    const type = typeOf(st);
+    const type = tarTypeOf(st);
     if (!type) return;
     let name = nameOf(view);
     if (type === 'dir' && !name.endsWith('/')) name += '/';
