@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { Ctx, Opts } from '../main.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { memBytes, parseInt64 } from '../run-opts.ts';
-import { list, str } from './common.ts';
+import { csvRecord, list, str } from './common.ts';
 import {
   contextFromDir, contextFromLocalDir, contextTar, gitClone, goPathError, isArchive, outsideContext, readDockerignoreFile, singleDockerfileTar, statOk, validateContext, walkContext,
 } from '../build-context.ts';
@@ -173,7 +173,7 @@ export function buildQuery(o: Opts, dockerfile: string, args: Record<string, str
   const set = (k: string, v: string): void => { q.set(k, [v]); };
   const tags = list(o, 'tag');
   if (tags.length) q.set('t', tags);
-  const sec = list(o, 'securityOpt').flatMap(csvList);
+  const sec = list(o, 'securityOpt').flatMap(csvRecord);
   if (sec.length) q.set('securityopt', sec);
   const hosts = list(o, 'addHost');
   if (hosts.length) q.set('extrahosts', hosts);
@@ -206,28 +206,11 @@ export function buildQuery(o: Opts, dockerfile: string, args: Record<string, str
   const labels: Record<string, string> = {};
   for (const l of list(o, 'label')) { const i = l.indexOf('='); if (i < 0) labels[l] = ''; else labels[l.slice(0, i)] = l.slice(i + 1); }
   set('labels', goJson(sortedMap(labels)));
-  set('cachefrom', goJson(list(o, 'cacheFrom').flatMap(csvList)));
+  set('cachefrom', goJson(list(o, 'cacheFrom').flatMap(csvRecord)));
   const platform = str(o, 'platform') ?? process.env.DOCKER_DEFAULT_PLATFORM ?? '';
   if (platform) set('platform', platform.toLowerCase());
   set('version', '1');
   return [...q.keys()].sort().flatMap((k) => q.get(k)!.map((v) => `${queryEscape(k)}=${queryEscape(v)}`)).join('&');
-}
-
-/** pflag's StringSlice: each value is a CSV record. */
-function csvList(v: string): string[] {
-  if (v === '') return [];
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i]!;
-    if (quoted) {
-      if (c === '"' && v[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') quoted = false; else cur += c;
-    } else if (c === '"' && cur === '') quoted = true;
-    else if (c === ',') { out.push(cur); cur = ''; } else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
 
 // ───────────────────────── the JSON stream ─────────────────────────

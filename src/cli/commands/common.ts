@@ -87,3 +87,20 @@ export function jsonIndent(raw: string, prefix: string, indent: string): string 
   }
   return out;
 }
+
+/** One value of a pflag StringSlice: a CSV record (`a,"b,c"` → a, b,c); '' has none. */
+export function csvRecord(v: string): string[] {
+  if (v === '') return [];
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (quoted) {
+      if (c === '"' && v[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') quoted = false; else cur += c;
+    } else if (c === '"' && cur === '') quoted = true;
+    else if (c === ',') { out.push(cur); cur = ''; } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}

@@ -6,26 +6,12 @@ import { CliError, ExitCode } from '../errors.ts';
 import { formatRows, truncateId, TemplateError } from '../formatter.ts';
 import { ORDERED, ordered, TYPE_NAME } from '../template.ts';
 import type { Ctx, Opts } from '../main.ts';
-import { confirm, errText, filters, list, notFound, str } from './common.ts';
+import { confirm, csvRecord, errText, filters, list, notFound, str } from './common.ts';
 import { inspectObjects } from './containers.ts';
 
 /** pflag's StringSlice: each value is a CSV record. */
 export function csvList(o: Opts, k: string): string[] {
-  const out: string[] = [];
-  for (const v of list(o, k)) {
-    if (v === '') continue;
-    let cur = '';
-    let quoted = false;
-    for (let i = 0; i < v.length; i++) {
-      const c = v[i]!;
-      if (quoted) {
-        if (c === '"' && v[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') quoted = false; else cur += c;
-      } else if (c === '"' && cur === '') quoted = true;
-      else if (c === ',') { out.push(cur); cur = ''; } else cur += c;
-    }
-    out.push(cur);
-  }
-  return out;
+  return list(o, k).flatMap(csvRecord);
 }
 
 /** opts.MapOpts / ConvertKVStringsToMap: `k=v`, or `k` alone for an empty value. */
