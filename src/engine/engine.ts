@@ -112,6 +112,8 @@ interface Entry {
   dir: string;
   /** The network teardown of the last exit, until done: a new start waits for it. */
   netDown?: Promise<void> | undefined;
+  /** Set while an exit is being handled (until its restart, if any, is scheduled): a stop waits for it. */
+  exitHandled?: Promise<void> | undefined;
   run?: RunState | undefined;
   /** The runtime still holds state for it (bundle, conmon) that delete must clear. */
   runtimeHeld: boolean;
@@ -742,6 +744,17 @@ class ContainerEngine implements Engine {
       return;
     }
     run.handling = true;
+    let handled!: () => void;
+    e.exitHandled = new Promise((r) => { handled = r; });
+    try {
+      await this.#handleRunExit(e, run, id, exit);
+    } finally {
+      e.exitHandled = undefined;
+      handled();
+    }
+  }
+
+  async #handleRunExit(e: Entry, run: RunState, id: string, exit: ExitInfo): Promise<void> {
     // phases count from the exit as conmon recorded it (its exit file's mtime): `seen` is the notice latency
     const t0 = performance.now() - Math.max(0, Date.now() - exit.finishedAt.getTime());
     const phases: Record<string, number> = {};
@@ -941,6 +954,8 @@ class ContainerEngine implements Engine {
     const e = this.#resolve(ref);
     if (opts.signal) parseSignal(opts.signal);
     await this.#lock(e, async () => {
+      // an exit being handled may be about to schedule a restart: decide once it has
+      if (!e.run && e.exitHandled) await e.exitHandled;
       if (!e.run && this.#cancelRestart(e)) {
         e.c.HasBeenManuallyStopped = true;
         await this.#persist(e, false, false);
