@@ -4,11 +4,11 @@
  * blob store of the rest. Also drops layer links whose blob is gone and uploads older than `uploadMaxAgeMs`.
  * Run it while nothing pushes (distribution asks for read-only mode): a blob uploaded but not yet referenced is swept.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errno, log, removeAll } from '../../lib/index.ts';
+import { log, removeAll } from '../../lib/index.ts';
 import { parseManifest } from './manifest.ts';
-import { Storage } from './storage.ts';
+import { Storage, list } from './storage.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -28,15 +28,6 @@ export interface GcResult {
   freedBytes: number;
   removedUploads: string[];
   removedManifests: string[];
-}
-
-async function list(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (e) {
-    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return [];
-    throw e;
-  }
 }
 
 export async function garbageCollect(root: string, opts: GcOptions = {}): Promise<GcResult> {

@@ -30,7 +30,8 @@ async function readLink(path: string): Promise<string | undefined> {
   }
 }
 
-async function list(dir: string): Promise<string[]> {
+/** A directory's entries; none when it (or a parent) does not exist. */
+export async function list(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (e) {
